@@ -1,0 +1,78 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is built on them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+MANAGE := $(PY) manage.py
+STAMP := $(VENV)/.installed
+SQLITE_DB := var/db.sqlite3
+
+# Django 6 needs Python 3.12 or newer. $PYTHON wins; otherwise the newest >= 3.12 on PATH or under pyenv.
+find_python = $(shell PYTHON="$(PYTHON)" bash scripts/find-python.sh)
+
+.PHONY: help
+help:
+	@echo "make run      set up (venv, install, migrate, seed, demo data) and serve on http://127.0.0.1:8000"
+	@echo "make test     set up and run the whole suite with coverage (SQLite; DATABASE_URL for PostgreSQL)"
+	@echo "make lint     ruff, formatting, mypy, migrations check, deploy check"
+	@echo "make bench    posting and entry-screen benchmarks (SQLite and PostgreSQL)"
+
+$(STAMP): pyproject.toml scripts/find-python.sh
+	@set -e; py="$(find_python)"; \
+	if [ -z "$$py" ]; then echo "error: Python 3.12 or newer is required (Django 6). Install it or set PYTHON=/path/to/python3.12" >&2; exit 1; fi; \
+	if [ ! -x "$(PY)" ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		rm -rf $(VENV); echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	$(BIN)/pip install --quiet --disable-pip-version-check ".[dev]"
+	@rm -rf build *.egg-info
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP)
+
+static/vendor/htmx.min.js:
+	@test -f $@ || { echo "static/vendor/htmx.min.js is missing" >&2; exit 1; }
+
+.PHONY: setup
+setup: install
+	@mkdir -p var
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo_data
+
+.PHONY: run
+run: export DJANGO_DEBUG = 1
+run: setup
+	$(MANAGE) runserver 127.0.0.1:8000
+
+.PHONY: test
+test: export DJANGO_DEBUG ?=
+test: install
+	@mkdir -p var
+	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
+
+.PHONY: test-postgres
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(MANAGE) makemigrations --check --dry-run
+	DJANGO_DEBUG= DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+		DJANGO_ALLOWED_HOSTS=ledger.example.com $(MANAGE) check --deploy --fail-level WARNING
+
+.PHONY: format
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+.PHONY: bench
+bench: install
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+.PHONY: clean
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,445 @@
+"""The ledger: organizations, accounts, fiscal periods, parties, vouchers and ledger rows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class ImmutableRecordError(Exception):
+    """Raised when code tries to change a posted voucher or a ledger row."""
+
+
+class Organization(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    base_currency = models.CharField(max_length=3, default="USD")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    CLERK = "clerk", "Clerk"
+    ACCOUNTANT = "accountant", "Accountant"
+    ADMIN = "admin", "Administrator"
+
+
+# Each role can do what the roles before it can.
+ROLE_RANK = {Role.VIEWER: 0, Role.CLERK: 1, Role.ACCOUNTANT: 2, Role.ADMIN: 3}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLERK)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+    def has_role(self, role: str) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", "Asset"
+    LIABILITY = "liability", "Liability"
+    EQUITY = "equity", "Equity"
+    INCOME = "income", "Income"
+    EXPENSE = "expense", "Expense"
+
+
+# Accounts whose balance is normally on the debit side.
+DEBIT_NATURE = {AccountType.ASSET, AccountType.EXPENSE}
+
+
+class AccountSubtype(models.TextChoices):
+    NONE = "", "—"
+    CASH = "cash", "Cash"
+    BANK = "bank", "Bank"
+    RECEIVABLE = "receivable", "Receivable"
+    PAYABLE = "payable", "Payable"
+    TAX = "tax", "Tax"
+    INVENTORY = "inventory", "Inventory"
+    FIXED_ASSET = "fixed_asset", "Fixed asset"
+    SALES = "sales", "Sales"
+    PURCHASES = "purchases", "Purchases"
+
+
+class Account(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="accounts"
+    )
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    account_type = models.CharField(max_length=20, choices=AccountType.choices)
+    subtype = models.CharField(
+        max_length=20, choices=AccountSubtype.choices, blank=True, default=""
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="account_code_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent and self.parent.organization_id != self.organization_id:
+            raise ValidationError({"parent": "The parent account belongs to another organization."})
+
+
+class FiscalYear(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="fiscal_years"
+    )
+    code = models.CharField(max_length=20, help_text="Used in voucher numbers, e.g. 2026.")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "start_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "code"], name="fiscal_year_code_per_org"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=models.F("start_date")),
+                name="fiscal_year_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"FY {self.code}"
+
+
+class AccountingPeriod(models.Model):
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE, related_name="periods")
+    number = models.PositiveSmallIntegerField()
+    start_date = models.DateField()
+    end_date = models.DateField()
+    is_closed = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["fiscal_year", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["fiscal_year", "number"], name="period_number_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fiscal_year} P{self.number:02d} ({self.start_date}–{self.end_date})"
+
+
+class PartyRole(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    SUPPLIER = "supplier", "Supplier"
+    BOTH = "both", "Customer and supplier"
+
+
+class Party(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="parties")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=20, choices=PartyRole.choices)
+    control_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="parties")
+    tax_number = models.CharField(max_length=50, blank=True)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "name"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="party_code_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.control_account_id and self.control_account.organization_id != self.organization_id:
+            raise ValidationError(
+                {"control_account": "The control account belongs to another organization."}
+            )
+
+
+class VoucherType(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="voucher_types"
+    )
+    code = models.CharField(max_length=10)
+    name = models.CharField(max_length=100)
+    numbering_pattern = models.CharField(
+        max_length=60,
+        help_text="Fields: {fy} fiscal year code, {seq} sequence, e.g. PV-{fy}-{seq:05}.",
+    )
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "code"], name="voucher_type_code_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def format_number(self, *, fiscal_year_code: str, sequence: int) -> str:
+        return self.numbering_pattern.format(fy=fiscal_year_code, seq=sequence)
+
+    def clean(self) -> None:
+        try:
+            self.format_number(fiscal_year_code="2026", sequence=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValidationError(
+                {"numbering_pattern": f"Not a valid pattern ({exc}); use {{fy}} and {{seq}}."}
+            ) from exc
+        if "{seq" not in self.numbering_pattern:
+            raise ValidationError({"numbering_pattern": "The pattern must contain {seq}."})
+
+
+class VoucherSequence(models.Model):
+    """The next number per organization, voucher type and fiscal year; locked while posting."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    voucher_type = models.ForeignKey(VoucherType, on_delete=models.CASCADE)
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.CASCADE)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "voucher_type", "fiscal_year"],
+                name="one_sequence_per_series",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voucher_type_id}/{self.fiscal_year_id}: {self.last_value}"
+
+
+class VoucherStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for approval"
+    APPROVED = "approved", "Approved"
+    POSTED = "posted", "Posted"
+    REVERSED = "reversed", "Reversed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+EDITABLE_STATUSES = {VoucherStatus.DRAFT, VoucherStatus.SUBMITTED, VoucherStatus.APPROVED}
+POSTABLE_STATUSES = {VoucherStatus.DRAFT, VoucherStatus.APPROVED}
+
+
+class EntryChannel(models.TextChoices):
+    LEGACY = "legacy", "Legacy form"
+    CONFIG = "config", "Configuration-driven form"
+    IMPORT = "import", "Import"
+    SYSTEM = "system", "System"
+
+
+class Voucher(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="vouchers"
+    )
+    voucher_type = models.ForeignKey(VoucherType, on_delete=models.PROTECT, related_name="vouchers")
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, null=True, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    number = models.CharField(max_length=60, null=True, blank=True)
+    date = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    narration = models.TextField(blank=True)
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=VoucherStatus.choices, default=VoucherStatus.DRAFT
+    )
+    requires_approval = models.BooleanField(default=False)
+    entry_channel = models.CharField(
+        max_length=20, choices=EntryChannel.choices, default=EntryChannel.LEGACY
+    )
+    config_version = models.PositiveIntegerField(null=True, blank=True)
+    config_hash = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    reversal_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "status", "date"]),
+            models.Index(fields=["organization", "voucher_type", "date"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "voucher_type", "fiscal_year", "sequence"],
+                name="voucher_sequence_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="voucher_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted", "approved", "cancelled"])
+                | Q(number__isnull=False, sequence__isnull=False, fiscal_year__isnull=False),
+                name="posted_voucher_has_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft {self.voucher_type.code} #{self.pk}"
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, *, fetch_mode: Any = None) -> Voucher:
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        instance._stored_status = instance.__dict__.get("status")
+        return instance
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        stored = getattr(self, "_stored_status", None)
+        if stored in (VoucherStatus.POSTED, VoucherStatus.REVERSED, VoucherStatus.CANCELLED):
+            allowed = stored == VoucherStatus.POSTED and set(kwargs.get("update_fields") or ()) <= {
+                "status",
+                "updated_at",
+            }
+            if not allowed or self.status != VoucherStatus.REVERSED:
+                raise ImmutableRecordError(f"Voucher {self} is {stored} and cannot be changed.")
+        super().save(*args, **kwargs)
+        self._stored_status = self.status
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "_stored_status", self.status) not in EDITABLE_STATUSES | {
+            VoucherStatus.CANCELLED
+        }:
+            raise ImmutableRecordError(f"Voucher {self} is {self.status} and cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+
+class VoucherLine(models.Model):
+    voucher = models.ForeignKey(Voucher, on_delete=models.CASCADE, related_name="lines")
+    order = models.PositiveIntegerField(default=0)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="voucher_lines")
+    debit = models.DecimalField(**MONEY, default=ZERO)
+    credit = models.DecimalField(**MONEY, default=ZERO)
+    description = models.CharField(max_length=255, blank=True)
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["voucher", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"Line {self.order} of {self.voucher_id}"
+
+    def _refuse_unless_voucher_editable(self) -> None:
+        status = Voucher.objects.filter(pk=self.voucher_id).values_list("status", flat=True).first()
+        if status is not None and status not in EDITABLE_STATUSES:
+            raise ImmutableRecordError(f"The lines of a {status} voucher cannot be changed.")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            self._refuse_unless_voucher_editable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse_unless_voucher_editable()
+        return super().delete(*args, **kwargs)
+
+
+class LedgerEntry(models.Model):
+    """A general-ledger row. Written only by posting; never changed afterwards."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="ledger_entries")
+    line_order = models.PositiveIntegerField()
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_entries")
+    date = models.DateField()
+    debit = models.DecimalField(**MONEY, default=ZERO)
+    credit = models.DecimalField(**MONEY, default=ZERO)
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["date", "voucher_id", "line_order"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["organization", "account", "date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(debit__gte=0) & Q(credit__gte=0), name="ledger_amounts_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gt=0)),
+                name="ledger_exactly_one_side",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} Dr {self.debit} Cr {self.credit}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRecordError("Ledger entries cannot be changed once posted.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ImmutableRecordError("Ledger entries cannot be deleted.")

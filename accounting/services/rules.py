@@ -1,0 +1,160 @@
+"""The posting rules a voucher must pass, checked in one place for drafts, imports and posting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from accounting.models import ZERO, AccountingPeriod, VoucherStatus
+
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a voucher cannot be saved or posted, with where it was found."""
+
+    message: str
+    line: int | None = None  # 1-based line number, None for the voucher as a whole
+    field: str | None = None
+
+    def describe(self, voucher_label: str) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{voucher_label}: {where}{self.message}"
+
+
+class VoucherRejected(Exception):
+    """A voucher breaks one or more posting rules; nothing was written."""
+
+    def __init__(self, voucher_label: str, problems: Sequence[Problem]):
+        self.voucher_label = voucher_label
+        self.problems = list(problems)
+        super().__init__("; ".join(p.describe(voucher_label) for p in self.problems))
+
+    @property
+    def messages(self) -> list[str]:
+        return [p.describe(self.voucher_label) for p in self.problems]
+
+
+@dataclass
+class AccountFacts:
+    """What posting needs to know of an account, read in one query."""
+
+    id: int
+    code: str
+    organization_id: int
+    is_active: bool
+    is_group: bool
+
+
+@dataclass
+class LineFacts:
+    account_id: int | None
+    debit: Decimal
+    credit: Decimal
+    account: AccountFacts | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def parse_amount(raw: object) -> Decimal:
+    """Reads an amount exactly; floats are refused because they are not exact."""
+    if raw is None or raw == "":
+        return ZERO
+    if isinstance(raw, float):
+        raise ValueError("amounts must be given as text or Decimal, not a float")
+    if isinstance(raw, Decimal):
+        value = raw
+    else:
+        try:
+            value = Decimal(str(raw).strip().replace(",", ""))
+        except InvalidOperation as exc:
+            raise ValueError(f"'{raw}' is not a number") from exc
+    if not value.is_finite():
+        raise ValueError(f"'{raw}' is not a finite number")
+    return value
+
+
+def amount_problems(debit: Decimal, credit: Decimal, *, line: int) -> list[Problem]:
+    problems = []
+    for side, value in (("debit", debit), ("credit", credit)):
+        if value < 0:
+            problems.append(Problem(f"{side} {value} is negative; amounts must be positive", line))
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2 and value != value.quantize(TWO_PLACES):
+            problems.append(
+                Problem(f"{side} {value} has more than 2 decimal places", line, field=side)
+            )
+    if debit and credit:
+        problems.append(Problem("has both a debit and a credit; a line takes one side only", line))
+    elif not debit and not credit:
+        problems.append(Problem("has neither a debit nor a credit (amount must not be zero)", line))
+    return problems
+
+
+def account_problems(
+    account: AccountFacts | None, *, organization_id: int, line: int
+) -> list[Problem]:
+    if account is None:
+        return [Problem("has no account", line, field="account")]
+    if account.organization_id != organization_id:
+        return [Problem(f"account {account.code} belongs to another organization", line, "account")]
+    problems = []
+    if not account.is_active:
+        problems.append(Problem(f"account {account.code} is inactive", line, field="account"))
+    if account.is_group:
+        problems.append(
+            Problem(
+                f"account {account.code} is a group account; post to one of its sub-accounts",
+                line,
+                field="account",
+            )
+        )
+    return problems
+
+
+def line_problems(lines: Sequence[LineFacts], *, organization_id: int) -> list[Problem]:
+    """Everything wrong with the lines of one voucher: count, sides, accounts, balance."""
+    problems: list[Problem] = []
+    if len(lines) < 2:
+        problems.append(Problem(f"has {len(lines)} line(s); a voucher needs at least 2"))
+    total_debit = total_credit = ZERO
+    for number, line in enumerate(lines, start=1):
+        problems += amount_problems(line.debit, line.credit, line=number)
+        problems += account_problems(line.account, organization_id=organization_id, line=number)
+        total_debit += line.debit
+        total_credit += line.credit
+    if total_debit != total_credit:
+        problems.append(
+            Problem(
+                f"is not balanced: debits {total_debit} ≠ credits {total_credit} "
+                f"(difference {total_debit - total_credit})"
+            )
+        )
+    return problems
+
+
+def period_problems(period: AccountingPeriod | None, *, on: date) -> list[Problem]:
+    if period is None:
+        return [Problem(f"date {on.isoformat()} is in no fiscal year", field="date")]
+    if period.is_closed:
+        return [Problem(f"date {on.isoformat()} is in closed period {period}", field="date")]
+    return []
+
+
+def status_problems(status: str, *, requires_approval: bool) -> list[Problem]:
+    if status not in (VoucherStatus.DRAFT, VoucherStatus.APPROVED):
+        return [Problem(f"is {status}; only a draft can be posted")]
+    if requires_approval and status != VoucherStatus.APPROVED:
+        return [Problem("needs approval before it can be posted")]
+    return []
+
+
+def first_problem_lines(problems: Iterable[Problem]) -> dict[int, list[str]]:
+    """Problems grouped by line number, for forms that show them at the line."""
+    grouped: dict[int, list[str]] = {}
+    for problem in problems:
+        if problem.line is not None:
+            grouped.setdefault(problem.line, []).append(problem.message)
+    return grouped
