@@ -151,5 +151,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
 
-SIMPLE_HISTORY_REVERT_DISABLED = False
+# Reverting through simple-history would bring back an old version number; the admin restores
+# an earlier definition as a new version instead (voucher_config.services.config_restore).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 WAFFLE_CREATE_MISSING_FLAGS = False
