@@ -59,8 +59,8 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy .
-	$(MANAGE) makemigrations --check --dry-run
+	DJANGO_DEBUG=1 $(BIN)/mypy .
+	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG= DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
 		DJANGO_ALLOWED_HOSTS=ledger.example.com $(MANAGE) check --deploy --fail-level WARNING
 

@@ -1,7 +1,15 @@
+"""Ledger pages. /vouchers/<type>/new/ is left free for the entry screens."""
+
 from django.urls import path
 
 from accounting import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("reports/trial-balance/", views.trial_balance, name="trial-balance"),
+    path("reports/account-ledger/", views.account_ledger, name="account-ledger"),
+    path("vouchers/", views.voucher_list, name="voucher-list"),
+    path("vouchers/<int:pk>/", views.voucher_detail, name="voucher-detail"),
+    path("vouchers/<int:pk>/reverse/", views.voucher_reverse, name="voucher-reverse"),
+    path("organization/switch/", views.organization_switch, name="organization-switch"),
 ]

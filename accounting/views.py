@@ -1,10 +1,188 @@
-"""Ledger pages: home, reports, voucher list and detail."""
+"""Ledger pages: home, trial balance, account ledger, vouchers, reversal, organization switch."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import date
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounting import selectors
+from accounting.forms import AccountLedgerForm, TrialBalanceForm, VoucherFilterForm
+from accounting.middleware import SESSION_KEY
+from accounting.models import FiscalYear, Membership, Role, Voucher, VoucherStatus
+from accounting.permissions import (
+    OrganizationRequest,
+    organization_object_or_404,
+    organization_role_required,
+)
+from accounting.services import posting
+from accounting.services.rules import VoucherRejected
+
+VOUCHERS_PER_PAGE = 50
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounting/home.html")
+def _spreadsheet_safe(cell: str) -> str:
+    if cell.startswith(FORMULA_PREFIXES):
+        try:
+            float(cell)
+        except ValueError:
+            return "'" + cell
+    return cell
+
+
+def _csv_download(filename: str, rows: Iterable[list[str]]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerows([_spreadsheet_safe(cell) for cell in row] for row in rows)
+    return response
+
+
+def _wants_csv(request: HttpRequest) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+@organization_role_required(Role.VIEWER)
+@require_GET
+def home(request: OrganizationRequest) -> HttpResponse:
+    counts = selectors.voucher_counts(organization=request.organization)
+    return render(request, "accounting/home.html", {"counts": counts})
+
+
+@organization_role_required(Role.VIEWER)
+@require_GET
+def trial_balance(request: OrganizationRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = TrialBalanceForm(request.GET or None, initial={"as_of": today})
+    as_of = form.as_of_or(today)
+    report = selectors.trial_balance(organization=request.organization, as_of=as_of)
+    if _wants_csv(request):
+        filename = f"trial-balance-{request.organization.slug}-{as_of.isoformat()}.csv"
+        return _csv_download(filename, report.csv_rows())
+    return render(request, "accounting/trial_balance.html", {"form": form, "report": report})
+
+
+def _year_start(organization_id: int, on: date) -> date:
+    """The start of the fiscal year containing `on`, or 1 January when no year contains it."""
+    start = (
+        FiscalYear.objects.filter(
+            organization_id=organization_id, start_date__lte=on, end_date__gte=on
+        )
+        .values_list("start_date", flat=True)
+        .first()
+    )
+    return start or date(on.year, 1, 1)
+
+
+@organization_role_required(Role.VIEWER)
+@require_GET
+def account_ledger(request: OrganizationRequest) -> HttpResponse:
+    today = timezone.localdate()
+    organization = request.organization
+    default_start = _year_start(organization.pk, today)
+    form = AccountLedgerForm(
+        request.GET or None,
+        organization=organization,
+        initial={"start": default_start, "end": today},
+    )
+    ledger = None
+    if form.is_bound and form.is_valid():
+        start = form.cleaned_data["start"] or default_start
+        end = form.cleaned_data["end"] or max(today, start)
+        ledger = selectors.account_ledger(
+            organization=organization, account=form.cleaned_data["account"], start=start, end=end
+        )
+        if _wants_csv(request):
+            filename = (
+                f"ledger-{organization.slug}-{ledger.account.code}"
+                f"-{start.isoformat()}-{end.isoformat()}.csv"
+            )
+            return _csv_download(filename, ledger.csv_rows())
+    return render(request, "accounting/account_ledger.html", {"form": form, "ledger": ledger})
+
+
+@organization_role_required(Role.VIEWER)
+@require_GET
+def voucher_list(request: OrganizationRequest) -> HttpResponse:
+    form = VoucherFilterForm(request.GET or None, organization=request.organization)
+    vouchers = selectors.voucher_list(organization=request.organization, filters=form.filters())
+    page = Paginator(vouchers, VOUCHERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounting/voucher_list.html", {"form": form, "page": page})
+
+
+@organization_role_required(Role.VIEWER)
+@require_GET
+def voucher_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
+    voucher = organization_object_or_404(
+        request,
+        Voucher.objects.select_related(
+            "voucher_type",
+            "party",
+            "fiscal_year",
+            "created_by",
+            "posted_by",
+            "approved_by",
+            "reversal_of",
+        ),
+        pk=pk,
+    )
+    history = voucher.history  # type: ignore[attr-defined]
+    context = {
+        "voucher": voucher,
+        "lines": voucher.lines.select_related("account", "party").order_by("order", "id"),
+        "entries": voucher.ledger_entries.select_related("account", "party").order_by("line_order"),
+        "history": history.select_related("history_user").order_by("-history_date", "-history_id"),
+        "reversed_by": Voucher.objects.filter(reversal_of=voucher).only("pk", "number").first(),
+        "can_reverse": voucher.status == VoucherStatus.POSTED
+        and request.membership.has_role(Role.ACCOUNTANT),
+    }
+    return render(request, "accounting/voucher_detail.html", context)
+
+
+@organization_role_required(Role.ACCOUNTANT)
+@require_POST
+def voucher_reverse(request: OrganizationRequest, pk: int) -> HttpResponse:
+    voucher = organization_object_or_404(request, Voucher.objects.all(), pk=pk)
+    try:
+        reversal = posting.voucher_reverse(voucher=voucher, user=request.user)
+    except VoucherRejected as rejected:
+        for message in rejected.messages:
+            messages.error(request, message)
+        return redirect("voucher-detail", pk=voucher.pk)
+    messages.success(request, f"{voucher.number} is reversed by {reversal.number}.")
+    return redirect("voucher-detail", pk=reversal.pk)
+
+
+@organization_role_required(Role.VIEWER)
+@require_POST
+def organization_switch(request: OrganizationRequest) -> HttpResponse:
+    try:
+        organization_id = int(request.POST.get("organization", ""))
+    except ValueError:
+        raise Http404("Choose an organization to switch to.") from None
+    membership = (
+        Membership.objects.select_related("organization")
+        .filter(user_id=request.user.pk, organization_id=organization_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404("You are not a member of that organization.")
+    request.session[SESSION_KEY] = membership.organization_id
+    messages.success(request, f"You are now working in {membership.organization}.")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
+    return redirect("home")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -133,6 +135,18 @@ TEST_RUNNER = "config.test_runner.PytestTestRunner"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
+# Only our own files run or style a page: no inline script or style, no eval, no framing. The
+# entry screen's htmx is configured to match (see templates/voucher_config/entry.html).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# A voucher of 1,000 lines posts several thousand fields (a few per line); Django's default
+# limit of 1,000 would refuse it with a 400. Still bounded, so the guard against huge posts stays.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 50_000
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
@@ -155,3 +169,25 @@ LOGGING = {
 # an earlier definition as a new version instead (voucher_config.services.config_restore).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 WAFFLE_CREATE_MISSING_FLAGS = False
+
+# Rollout flags (django-waffle). Flags are read from the database on every request (no cache),
+# so a toggle in the admin reaches every server process on the next request, with no restart.
+WAFFLE_CACHE_NAME = "waffle"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "waffle": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
+
+# Parallel-run metrics and health alerts (voucher_config.metrics, voucher_config.monitoring).
+# Bearer token a Prometheus scraper sends to /metrics; empty turns token access off (staff only).
+VOUCHER_METRICS_TOKEN = os.environ.get("VOUCHER_METRICS_TOKEN", "")
+VOUCHER_METRICS_RETENTION_DAYS = int(os.environ.get("VOUCHER_METRICS_RETENTION_DAYS", "90"))
+VOUCHER_HEALTH_WINDOW = "1h"  # check_voucher_health's default --window
+VOUCHER_HEALTH_POST_FAILURE_RATE = 0.05  # per channel: failed / (posted + failed)
+VOUCHER_HEALTH_MIN_POSTS = 20  # fewer post attempts in the window are too few to judge a rate
+VOUCHER_HEALTH_FORM_LOAD_P95_MS = 5000  # server and browser form load p95, per channel
+VOUCHER_HEALTH_MIN_LOADS = 20  # fewer loads are too few for a p95
+VOUCHER_HEALTH_HTMX_ERRORS_MAX = 10  # HTMX endpoint errors of any status, per channel and window
+VOUCHER_HEALTH_HTMX_SERVER_ERRORS_MAX = 3  # of which 5xx or no response at all
+VOUCHER_HEALTH_DB_ERRORS_MAX = 0  # database errors counted in the window
+VOUCHER_HEALTH_NO_GO_SLOWDOWN = 0.20  # dashboard flags config p95 this much slower than legacy

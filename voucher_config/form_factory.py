@@ -154,8 +154,19 @@ class FormBuilder:
         }
         default = spec.get("default")
         if default not in (None, ""):
-            options["initial"] = today if default == "today" else default
+            options["initial"] = self.typed_default(spec["type"], default)
         return method(spec, options)
+
+    @staticmethod
+    def typed_default(kind: str, default: Any) -> Any:
+        """The default as the field's own type, so an untouched row does not count as changed."""
+        if default == "today" and kind == "date":
+            return today
+        if kind == "amount":
+            return Decimal(str(default))
+        if kind == "integer":
+            return int(default)
+        return default
 
     @classmethod
     def field_types(cls) -> list[str]:
@@ -323,7 +334,10 @@ class EntryForms:
     def entry(self) -> Entry:
         return Entry(
             header=dict(self.header.cleaned_data),
-            lines=[dict(form.cleaned_data) for form in self.lines.filled_forms()],
+            lines=[
+                {key: value for key, value in form.cleaned_data.items() if key != "DELETE"}
+                for form in self.lines.filled_forms()
+            ],
         )
 
 

@@ -10,11 +10,12 @@ from django.db import migrations
 POSTGRES_FORWARD = r"""
 CREATE OR REPLACE FUNCTION accounting_ledger_balanced() RETURNS trigger AS $$
 DECLARE
-    marker text := 'accounting.balanced_' || NEW.voucher_id;
     difference numeric;
 BEGIN
-    -- One check per voucher per transaction, however many rows it posted.
-    IF current_setting(marker, true) = '1' THEN
+    -- The deferred checks run in insertion order, so a voucher's rows come together: check the
+    -- first, skip the rest. One setting name for the whole session, cleared by every new insert
+    -- (accounting_ledger_unchecked), so rows added after a check are checked again.
+    IF current_setting('accounting.balanced_voucher', true) = NEW.voucher_id::text THEN
         RETURN NULL;
     END IF;
     SELECT COALESCE(SUM(debit) - SUM(credit), 0) INTO difference
@@ -23,7 +24,7 @@ BEGIN
         RAISE EXCEPTION 'ledger entries of voucher % do not balance (debits - credits = %)',
             NEW.voucher_id, difference USING ERRCODE = 'check_violation';
     END IF;
-    PERFORM set_config(marker, '1', true);
+    PERFORM set_config('accounting.balanced_voucher', NEW.voucher_id::text, true);
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -32,6 +33,17 @@ CREATE CONSTRAINT TRIGGER accounting_ledger_balanced
     AFTER INSERT ON accounting_ledgerentry
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION accounting_ledger_balanced();
+
+CREATE OR REPLACE FUNCTION accounting_ledger_unchecked() RETURNS trigger AS $$
+BEGIN
+    PERFORM set_config('accounting.balanced_voucher', '', true);
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER accounting_ledger_unchecked
+    AFTER INSERT ON accounting_ledgerentry
+    FOR EACH STATEMENT EXECUTE FUNCTION accounting_ledger_unchecked();
 
 CREATE OR REPLACE FUNCTION accounting_ledger_immutable() RETURNS trigger AS $$
 BEGIN
@@ -97,6 +109,8 @@ DROP TRIGGER IF EXISTS accounting_posted_voucher_immutable ON accounting_voucher
 DROP FUNCTION IF EXISTS accounting_posted_voucher_immutable();
 DROP TRIGGER IF EXISTS accounting_ledger_immutable ON accounting_ledgerentry;
 DROP FUNCTION IF EXISTS accounting_ledger_immutable();
+DROP TRIGGER IF EXISTS accounting_ledger_unchecked ON accounting_ledgerentry;
+DROP FUNCTION IF EXISTS accounting_ledger_unchecked();
 DROP TRIGGER IF EXISTS accounting_ledger_balanced ON accounting_ledgerentry;
 DROP FUNCTION IF EXISTS accounting_ledger_balanced();
 """

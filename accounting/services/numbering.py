@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from functools import cache
+
+from django.db import IntegrityError, connection, transaction
 
 from accounting.models import FiscalYear, VoucherSequence, VoucherType
 
@@ -20,29 +22,49 @@ def sequences_ensure(*, fiscal_years: list[FiscalYear], voucher_types: list[Vouc
     )
 
 
+@cache
+def _increment_sql() -> str:
+    table = connection.ops.quote_name(VoucherSequence._meta.db_table)
+    return (
+        f"UPDATE {table} SET last_value = last_value + 1"
+        " WHERE organization_id = %s AND voucher_type_id = %s AND fiscal_year_id = %s"
+        " RETURNING last_value"
+    )
+
+
+def _increment(*, organization_id: int, voucher_type_id: int, fiscal_year_id: int) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_increment_sql(), [organization_id, voucher_type_id, fiscal_year_id])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
 def number_take(*, voucher_type: VoucherType, fiscal_year: FiscalYear) -> tuple[int, str]:
     """Takes the next number inside the caller's transaction.
 
-    The counter row is locked with SELECT ... FOR UPDATE, so a concurrent poster waits until this
-    transaction ends; if it rolls back, the number is given again, so there is never a gap.
+    One statement, `UPDATE … SET last_value = last_value + 1 … RETURNING last_value`, locks the
+    counter row and reads the new value: the row lock is the one `SELECT … FOR UPDATE` takes,
+    without a second round trip. A concurrent poster of the same series waits on that lock until
+    this transaction ends and then increments the committed value; if this transaction rolls
+    back, the number is given again, so there is never a gap. (SQLite has no row locks: its
+    IMMEDIATE transactions, see settings, let one writer in at a time.)
     """
     assert transaction.get_connection().in_atomic_block, "number_take needs a transaction"
     series = {
         "organization_id": voucher_type.organization_id,
-        "voucher_type": voucher_type,
-        "fiscal_year": fiscal_year,
+        "voucher_type_id": voucher_type.pk,
+        "fiscal_year_id": fiscal_year.pk,
     }
-    sequence = VoucherSequence.objects.select_for_update().filter(**series).first()
-    if sequence is None:
+    value = _increment(**series)
+    if value is None:
+        # Counter rows are made with the fiscal year (sequences_ensure); a voucher type added
+        # later gets its row on first use.
         try:
             with transaction.atomic():
                 VoucherSequence.objects.create(**series)
         except IntegrityError:
             pass  # created by a concurrent poster a moment ago
-        sequence = VoucherSequence.objects.select_for_update().get(**series)
-    sequence.last_value += 1
-    VoucherSequence.objects.filter(pk=sequence.pk).update(last_value=sequence.last_value)
-    number = voucher_type.format_number(
-        fiscal_year_code=fiscal_year.code, sequence=sequence.last_value
-    )
-    return sequence.last_value, number
+        value = _increment(**series)
+        assert value is not None
+    number = voucher_type.format_number(fiscal_year_code=fiscal_year.code, sequence=value)
+    return value, number

@@ -19,6 +19,7 @@ class Problem:
     message: str
     line: int | None = None  # 1-based line number, None for the voucher as a whole
     field: str | None = None
+    rule: str = ""  # a stable name for the rule broken, e.g. "balanced", "closed_period"
 
     def describe(self, voucher_label: str) -> str:
         where = f"line {self.line}: " if self.line is not None else ""
@@ -36,6 +37,11 @@ class VoucherRejected(Exception):
     @property
     def messages(self) -> list[str]:
         return [p.describe(self.voucher_label) for p in self.problems]
+
+    @property
+    def rules(self) -> set[str]:
+        """The names of the rules broken, for callers (and tests) that branch on them."""
+        return {p.rule for p in self.problems}
 
 
 @dataclass
@@ -76,39 +82,80 @@ def parse_amount(raw: object) -> Decimal:
     return value
 
 
+# The largest amount kept exactly everywhere: a MONEY column has room for 16 digits before the
+# point, but SQLite stores decimals as floats, exact to 15 significant digits only.
+MAX_AMOUNT = Decimal("9999999999999.99")
+
+
 def amount_problems(debit: Decimal, credit: Decimal, *, line: int) -> list[Problem]:
     problems = []
     for side, value in (("debit", debit), ("credit", credit)):
+        if not value.is_finite():
+            problems.append(Problem(f"{side} {value} is not a number", line, side, "number"))
+            continue
         if value < 0:
-            problems.append(Problem(f"{side} {value} is negative; amounts must be positive", line))
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2 and value != value.quantize(TWO_PLACES):
             problems.append(
-                Problem(f"{side} {value} has more than 2 decimal places", line, field=side)
+                Problem(
+                    f"{side} {value} is negative; amounts must be positive", line, side, "positive"
+                )
             )
+        if abs(value) > MAX_AMOUNT:
+            problems.append(
+                Problem(f"{side} {value} is larger than {MAX_AMOUNT}", line, side, "too_large")
+            )
+        elif value != value.quantize(TWO_PLACES):
+            problems.append(
+                Problem(f"{side} {value} has more than 2 decimal places", line, side, "two_places")
+            )
+    if any(p.rule == "number" for p in problems):
+        return problems
     if debit and credit:
-        problems.append(Problem("has both a debit and a credit; a line takes one side only", line))
+        problems.append(
+            Problem(
+                "has both a debit and a credit; a line takes one side only",
+                line,
+                rule="one_side",
+            )
+        )
     elif not debit and not credit:
-        problems.append(Problem("has neither a debit nor a credit (amount must not be zero)", line))
+        problems.append(
+            Problem(
+                "has neither a debit nor a credit (amount must not be zero)", line, rule="no_amount"
+            )
+        )
     return problems
 
 
 def account_problems(
-    account: AccountFacts | None, *, organization_id: int, line: int
+    account: AccountFacts | None, *, organization_id: int, line: int, account_id: int | None = None
 ) -> list[Problem]:
     if account is None:
-        return [Problem("has no account", line, field="account")]
+        if account_id is not None:
+            return [
+                Problem(f"account #{account_id} does not exist", line, "account", "account_missing")
+            ]
+        return [Problem("has no account", line, "account", "account_required")]
     if account.organization_id != organization_id:
-        return [Problem(f"account {account.code} belongs to another organization", line, "account")]
+        return [
+            Problem(
+                f"account {account.code} belongs to another organization",
+                line,
+                "account",
+                "account_organization",
+            )
+        ]
     problems = []
     if not account.is_active:
-        problems.append(Problem(f"account {account.code} is inactive", line, field="account"))
+        problems.append(
+            Problem(f"account {account.code} is inactive", line, "account", "account_inactive")
+        )
     if account.is_group:
         problems.append(
             Problem(
                 f"account {account.code} is a group account; post to one of its sub-accounts",
                 line,
-                field="account",
+                "account",
+                "account_group",
             )
         )
     return problems
@@ -118,18 +165,26 @@ def line_problems(lines: Sequence[LineFacts], *, organization_id: int) -> list[P
     """Everything wrong with the lines of one voucher: count, sides, accounts, balance."""
     problems: list[Problem] = []
     if len(lines) < 2:
-        problems.append(Problem(f"has {len(lines)} line(s); a voucher needs at least 2"))
+        problems.append(
+            Problem(f"has {len(lines)} line(s); a voucher needs at least 2", rule="min_lines")
+        )
     total_debit = total_credit = ZERO
     for number, line in enumerate(lines, start=1):
-        problems += amount_problems(line.debit, line.credit, line=number)
-        problems += account_problems(line.account, organization_id=organization_id, line=number)
-        total_debit += line.debit
-        total_credit += line.credit
+        found = amount_problems(line.debit, line.credit, line=number)
+        problems += found
+        problems += account_problems(
+            line.account, organization_id=organization_id, line=number, account_id=line.account_id
+        )
+        if not any(p.rule == "number" for p in found):
+            total_debit += line.debit
+            total_credit += line.credit
+    # Exact Decimal arithmetic: a difference of 0.01 is a difference.
     if total_debit != total_credit:
         problems.append(
             Problem(
                 f"is not balanced: debits {total_debit} ≠ credits {total_credit} "
-                f"(difference {total_debit - total_credit})"
+                f"(difference {total_debit - total_credit})",
+                rule="balanced",
             )
         )
     return problems
@@ -137,17 +192,23 @@ def line_problems(lines: Sequence[LineFacts], *, organization_id: int) -> list[P
 
 def period_problems(period: AccountingPeriod | None, *, on: date) -> list[Problem]:
     if period is None:
-        return [Problem(f"date {on.isoformat()} is in no fiscal year", field="date")]
+        return [Problem(f"date {on.isoformat()} is in no fiscal year", None, "date", "fiscal_year")]
     if period.is_closed:
-        return [Problem(f"date {on.isoformat()} is in closed period {period}", field="date")]
+        return [
+            Problem(
+                f"date {on.isoformat()} is in closed period {period}", None, "date", "closed_period"
+            )
+        ]
     return []
 
 
 def status_problems(status: str, *, requires_approval: bool) -> list[Problem]:
+    if status == VoucherStatus.SUBMITTED:
+        return [Problem("is submitted and must be approved before it can be posted", rule="status")]
     if status not in (VoucherStatus.DRAFT, VoucherStatus.APPROVED):
-        return [Problem(f"is {status}; only a draft can be posted")]
+        return [Problem(f"is {status}; only a draft can be posted", rule="status")]
     if requires_approval and status != VoucherStatus.APPROVED:
-        return [Problem("needs approval before it can be posted")]
+        return [Problem("needs approval before it can be posted", rule="approval")]
     return []
 
 

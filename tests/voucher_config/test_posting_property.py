@@ -129,3 +129,18 @@ def test_balanced_journal_entries_post_balanced(setting, pairs):
     assert forms.is_valid(), [f.errors for f in forms.lines.forms]
     plan = posting_plan(definition, forms.entry())
     assert_balanced_and_postable(books, plan)
+
+
+def test_an_untouched_line_with_a_default_tax_rate_is_skipped(setting):
+    _books, lookups, parties = setting
+    definition = baseline_definitions()["SV"]
+    data = raw_form_data(
+        definition,
+        {"party": parties["customer"]},
+        [{"account": "4100", "amount": "10.00", "description": "Widget"}, {}],
+    )
+    forms = EntryForms(build_form_classes(definition), definition, lookups, data=data)
+    assert forms.is_valid(), [f.errors for f in forms.lines.forms]
+    [line] = forms.entry().lines
+    assert "DELETE" not in line
+    assert line["tax_rate"] == Decimal("0")

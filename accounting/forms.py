@@ -1,0 +1,118 @@
+"""Filter forms of the ledger reports; every choice list is limited to one organization."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+
+from django import forms
+
+from accounting.models import Account, Organization, Party, VoucherStatus, VoucherType
+from accounting.selectors import VoucherFilters, posting_accounts
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; it sends ISO dates whatever the user's locale."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _date_field(label: str, *, required: bool = False) -> forms.DateField:
+    return forms.DateField(label=label, required=required, widget=DateInput())
+
+
+def _amount_field(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=18,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+
+
+class TrialBalanceForm(forms.Form):
+    as_of = _date_field("As of")
+
+    def as_of_or(self, default: date) -> date:
+        return (self.cleaned_data.get("as_of") if self.is_valid() else None) or default
+
+
+class AccountLedgerForm(forms.Form):
+    account = forms.ModelChoiceField(
+        label="Account", queryset=Account.objects.none(), empty_label="Choose an account"
+    )
+    start = _date_field("From")
+    end = _date_field("To")
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        account = cast(forms.ModelChoiceField, self.fields["account"])
+        account.queryset = posting_accounts(organization=organization)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            self.add_error("end", f"The end date must be on or after the start date ({start}).")
+        return cleaned
+
+
+class VoucherFilterForm(forms.Form):
+    voucher_type = forms.ModelChoiceField(
+        label="Type",
+        queryset=VoucherType.objects.none(),
+        required=False,
+        empty_label="Any type",
+    )
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *VoucherStatus.choices]
+    )
+    date_from = _date_field("From")
+    date_to = _date_field("To")
+    number = forms.CharField(label="Number contains", required=False, max_length=60)
+    party = forms.ModelChoiceField(
+        label="Party", queryset=Party.objects.none(), required=False, empty_label="Any party"
+    )
+    amount_min = _amount_field("Amount from")
+    amount_max = _amount_field("Amount to")
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        voucher_type = cast(forms.ModelChoiceField, self.fields["voucher_type"])
+        voucher_type.queryset = VoucherType.objects.filter(organization=organization).order_by(
+            "code"
+        )
+        party = cast(forms.ModelChoiceField, self.fields["party"])
+        party.queryset = Party.objects.filter(organization=organization).order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", f"The end date must be on or after {date_from}.")
+        low, high = cleaned.get("amount_min"), cleaned.get("amount_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("amount_max", f"The upper amount must be at least {low}.")
+        return cleaned
+
+    def filters(self) -> VoucherFilters:
+        """The filters the user asked for; none at all while the form has errors."""
+        if not self.is_valid():
+            return VoucherFilters()
+        data = self.cleaned_data
+        return VoucherFilters(
+            voucher_type=data["voucher_type"],
+            status=data["status"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            number=data["number"],
+            party=data["party"],
+            amount_min=data["amount_min"],
+            amount_max=data["amount_max"],
+        )

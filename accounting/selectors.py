@@ -1,0 +1,338 @@
+"""Reads of the ledger: trial balance, account ledger and voucher list, one organization each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from accounting.models import (
+    ZERO,
+    Account,
+    LedgerEntry,
+    Organization,
+    Party,
+    Voucher,
+    VoucherLine,
+    VoucherStatus,
+    VoucherType,
+)
+
+CENT = Decimal("0.01")
+TRIAL_BALANCE_COLUMNS = ("code", "name", "debit", "credit")
+ACCOUNT_LEDGER_COLUMNS = ("date", "voucher", "description", "debit", "credit", "balance")
+
+
+def _money(value: Decimal | None) -> Decimal:
+    # Sums come back from SQLite through floating point; pin them to cents.
+    return (value or ZERO).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    account_id: int
+    code: str
+    name: str
+    account_type: str
+    debit: Decimal  # net debit balance, or 0.00
+    credit: Decimal  # net credit balance, or 0.00
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    organization: Organization
+    as_of: date
+    rows: list[TrialBalanceRow]
+    total_debit: Decimal
+    total_credit: Decimal
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.total_debit == self.total_credit
+
+    def csv_rows(self) -> Iterator[list[str]]:
+        """Header then one row per account, the columns of TRIAL_BALANCE_COLUMNS."""
+        yield list(TRIAL_BALANCE_COLUMNS)
+        for row in self.rows:
+            yield [row.code, row.name, str(row.debit), str(row.credit)]
+
+
+def trial_balance(*, organization: Organization, as_of: date) -> TrialBalance:
+    """Net debit or net credit per posting account from all entries up to and including as_of.
+
+    One grouped query whatever the number of accounts; accounts that net to zero are left out.
+    """
+    totals = (
+        LedgerEntry.objects.filter(organization=organization, date__lte=as_of)
+        .values("account_id", "account__code", "account__name", "account__account_type")
+        .annotate(debit_sum=Sum("debit"), credit_sum=Sum("credit"))
+        .order_by("account__code")
+    )
+    rows = []
+    for total in totals:
+        net = _money(total["debit_sum"]) - _money(total["credit_sum"])
+        if not net:
+            continue
+        rows.append(
+            TrialBalanceRow(
+                account_id=total["account_id"],
+                code=total["account__code"],
+                name=total["account__name"],
+                account_type=total["account__account_type"],
+                debit=net if net > 0 else ZERO,
+                credit=-net if net < 0 else ZERO,
+            )
+        )
+    return TrialBalance(
+        organization=organization,
+        as_of=as_of,
+        rows=rows,
+        total_debit=sum((row.debit for row in rows), ZERO),
+        total_credit=sum((row.credit for row in rows), ZERO),
+    )
+
+
+def _side(balance: Decimal) -> str:
+    return "Dr" if balance > 0 else "Cr" if balance < 0 else ""
+
+
+@dataclass(frozen=True)
+class AccountLedgerRow:
+    entry_id: int
+    date: date
+    voucher_id: int
+    voucher_number: str
+    description: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal  # running balance after this row, debit positive
+
+    @property
+    def balance_amount(self) -> Decimal:
+        return abs(self.balance)
+
+    @property
+    def balance_side(self) -> str:
+        return _side(self.balance)
+
+
+@dataclass(frozen=True)
+class AccountLedger:
+    organization: Organization
+    account: Account
+    start: date
+    end: date
+    opening_balance: Decimal  # debit positive, credit negative
+    rows: list[AccountLedgerRow] = field(default_factory=list)
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((row.debit for row in self.rows), ZERO)
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((row.credit for row in self.rows), ZERO)
+
+    @property
+    def closing_balance(self) -> Decimal:
+        return self.opening_balance + self.total_debit - self.total_credit
+
+    @property
+    def opening_amount(self) -> Decimal:
+        return abs(self.opening_balance)
+
+    @property
+    def opening_side(self) -> str:
+        return _side(self.opening_balance)
+
+    @property
+    def closing_amount(self) -> Decimal:
+        return abs(self.closing_balance)
+
+    @property
+    def closing_side(self) -> str:
+        return _side(self.closing_balance)
+
+    def csv_rows(self) -> Iterator[list[str]]:
+        """Header, opening balance, one row per entry, closing balance; balances debit positive."""
+        yield list(ACCOUNT_LEDGER_COLUMNS)
+        yield [self.start.isoformat(), "", "Opening balance", "", "", str(self.opening_balance)]
+        for row in self.rows:
+            yield [
+                row.date.isoformat(),
+                row.voucher_number,
+                row.description,
+                str(row.debit),
+                str(row.credit),
+                str(row.balance),
+            ]
+        yield [
+            self.end.isoformat(),
+            "",
+            "Closing balance",
+            str(self.total_debit),
+            str(self.total_credit),
+            str(self.closing_balance),
+        ]
+
+
+class AccountOfAnotherOrganization(ValueError):
+    """The ledger of an account was asked for under an organization it does not belong to."""
+
+
+def account_ledger(
+    *, organization: Organization, account: Account, start: date, end: date
+) -> AccountLedger:
+    """The entries of one account from start to end (inclusive) with a running balance.
+
+    Two queries: the opening balance (everything before start) and the entries in the range.
+    """
+    if account.organization_id != organization.pk:
+        raise AccountOfAnotherOrganization(
+            f"Account {account.code} does not belong to {organization}."
+        )
+    entries = LedgerEntry.objects.filter(organization=organization, account=account)
+    before = entries.filter(date__lt=start).aggregate(debit=Sum("debit"), credit=Sum("credit"))
+    opening = _money(before["debit"]) - _money(before["credit"])
+    in_range = (
+        entries.filter(date__gte=start, date__lte=end)
+        .order_by("date", "voucher_id", "line_order")
+        .values_list(
+            "id",
+            "date",
+            "voucher_id",
+            "voucher__number",
+            "description",
+            "voucher__narration",
+            "debit",
+            "credit",
+        )
+    )
+    rows = []
+    balance = opening
+    for entry_id, on, voucher_id, number, description, narration, debit, credit in in_range:
+        balance += debit - credit
+        rows.append(
+            AccountLedgerRow(
+                entry_id=entry_id,
+                date=on,
+                voucher_id=voucher_id,
+                voucher_number=number or "",
+                description=description or narration,
+                debit=debit,
+                credit=credit,
+                balance=balance,
+            )
+        )
+    return AccountLedger(
+        organization=organization,
+        account=account,
+        start=start,
+        end=end,
+        opening_balance=opening,
+        rows=rows,
+    )
+
+
+def _line_total(column: str) -> Coalesce:
+    # A correlated subquery rather than a join, so counting the list needs no GROUP BY.
+    total = (
+        VoucherLine.objects.filter(voucher_id=OuterRef("pk"))
+        .order_by()
+        .values("voucher_id")
+        .annotate(total=Sum(column))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(total), Value(ZERO), output_field=DecimalField(max_digits=18, decimal_places=2)
+    )
+
+
+@dataclass(frozen=True)
+class VoucherFilters:
+    """What the voucher list can be narrowed by; None or "" means no filter."""
+
+    voucher_type: VoucherType | None = None
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    number: str = ""
+    party: Party | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+
+
+def voucher_list(
+    *, organization: Organization, filters: VoucherFilters | None = None
+) -> QuerySet[Voucher]:
+    """The organization's vouchers, newest first, each annotated with total_debit/total_credit.
+
+    The amount range applies to the voucher total (the sum of its debits).
+    """
+    filters = filters or VoucherFilters()
+    queryset = (
+        Voucher.objects.filter(organization=organization)
+        .select_related("voucher_type", "party")
+        .annotate(total_debit=_line_total("debit"), total_credit=_line_total("credit"))
+        .order_by("-date", "-id")
+    )
+    conditions = Q()
+    if filters.voucher_type is not None:
+        conditions &= Q(voucher_type_id=filters.voucher_type.pk)
+    if filters.status:
+        conditions &= Q(status=filters.status)
+    if filters.date_from is not None:
+        conditions &= Q(date__gte=filters.date_from)
+    if filters.date_to is not None:
+        conditions &= Q(date__lte=filters.date_to)
+    if filters.number:
+        conditions &= Q(number__icontains=filters.number.strip())
+    if filters.party is not None:
+        conditions &= Q(party_id=filters.party.pk)
+    queryset = queryset.filter(conditions)
+    if filters.amount_min is not None:
+        queryset = queryset.filter(total_debit__gte=filters.amount_min)
+    if filters.amount_max is not None:
+        queryset = queryset.filter(total_debit__lte=filters.amount_max)
+    return queryset
+
+
+@dataclass(frozen=True)
+class VoucherCounts:
+    draft: int
+    submitted: int
+    approved: int
+    posted: int
+    reversed: int
+
+
+def voucher_counts(*, organization: Organization) -> VoucherCounts:
+    """How many of the organization's vouchers are in each state, in one query."""
+    counts = Voucher.objects.filter(organization=organization).aggregate(
+        **{
+            status.value: Count("pk", filter=Q(status=status))
+            for status in (
+                VoucherStatus.DRAFT,
+                VoucherStatus.SUBMITTED,
+                VoucherStatus.APPROVED,
+                VoucherStatus.POSTED,
+                VoucherStatus.REVERSED,
+            )
+        }
+    )
+    return VoucherCounts(**counts)
+
+
+def posting_accounts(*, organization: Organization) -> QuerySet[Account]:
+    """Accounts that can carry entries (not groups), for choice lists; inactive ones included."""
+    return Account.objects.filter(organization=organization, children__isnull=True).order_by("code")
+
+
+def user_organizations(*, user: AbstractBaseUser) -> list[Organization]:
+    """The organizations the user is a member of, by name: the choices of the switcher."""
+    return list(Organization.objects.filter(memberships__user_id=user.pk).order_by("name"))

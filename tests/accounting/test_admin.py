@@ -1,0 +1,172 @@
+"""The admin: every ledger model loads, posted vouchers and ledger rows cannot be changed."""
+
+from datetime import date
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+
+from accounting.models import LedgerEntry, Voucher, VoucherSequence, VoucherStatus
+from accounting.services.drafts import voucher_draft_create
+from accounting.services.posting import voucher_create_posted, voucher_post
+from tests.factories import PartyFactory, UserFactory
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    user.save()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def ledger(books):
+    PartyFactory(organization=books.organization)
+    books.member()
+    posted = voucher_create_posted(
+        organization=books.organization,
+        voucher_input=books.entry(("5200", "100.00", ""), ("1120", "", "100.00"), type_code="PV"),
+    )
+    draft = voucher_draft_create(
+        organization=books.organization,
+        voucher_input=books.entry(
+            ("5300", "40.00", ""), ("1120", "", "40.00"), on=date(2026, 3, 1)
+        ),
+    )
+    return books, posted, draft
+
+
+def admin_url(model, view, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def ledger_models():
+    return [
+        model
+        for model in apps.get_app_config("accounting").get_models()
+        if not model.__name__.startswith("Historical")
+    ]
+
+
+def test_every_ledger_model_is_registered():
+    assert [m for m in ledger_models() if m not in admin.site._registry] == []
+
+
+def test_changelists_and_change_pages_load_for_a_superuser(superuser_client, ledger):
+    for model in ledger_models():
+        response = superuser_client.get(admin_url(model, "changelist"))
+        assert response.status_code == 200, model
+        instance = model._default_manager.first()
+        if instance is not None:
+            response = superuser_client.get(admin_url(model, "change", instance.pk))
+            assert response.status_code == 200, model
+            if hasattr(model, "history"):
+                response = superuser_client.get(admin_url(model, "history", instance.pk))
+                assert response.status_code == 200, model
+
+
+def test_changelist_search_and_filters_work(superuser_client, ledger):
+    _books, posted, _draft = ledger
+    response = superuser_client.get(admin_url(Voucher, "changelist"), {"q": posted.number})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [posted]
+    response = superuser_client.get(admin_url(LedgerEntry, "changelist"), {"q": posted.number})
+    assert response.context["cl"].result_count == 2
+
+
+def test_posted_voucher_is_read_only_in_the_admin(superuser_client, ledger):
+    _books, posted, _draft = ledger
+    url = admin_url(Voucher, "change", posted.pk)
+
+    page = superuser_client.get(url)
+    assert page.context["has_change_permission"] is False
+    assert page.context["has_delete_permission"] is False
+    assert 'name="_save"' not in page.content.decode()
+
+    response = superuser_client.post(url, {"narration": "changed", "date": "2026-03-16"})
+    assert response.status_code == 403
+    posted.refresh_from_db()
+    assert posted.narration == ""
+    assert superuser_client.post(admin_url(Voucher, "delete", posted.pk)).status_code == 403
+
+
+def test_lines_of_a_posted_voucher_are_read_only(superuser_client, ledger):
+    _books, posted, _draft = ledger
+    line = posted.lines.first()
+    page = superuser_client.get(admin_url(type(line), "change", line.pk))
+    assert page.context["has_change_permission"] is False
+    assert superuser_client.get(admin_url(type(line), "add")).status_code == 403
+
+
+def test_draft_voucher_can_be_edited_but_not_its_status_or_number(superuser_client, ledger):
+    _books, _posted, draft = ledger
+    page = superuser_client.get(admin_url(Voucher, "change", draft.pk))
+    assert page.context["has_change_permission"] is True
+    form_fields = page.context["adminform"].form.fields
+    assert "narration" in form_fields
+    assert not {"status", "number", "sequence", "posted_by"} & set(form_fields)
+
+
+def test_bulk_delete_is_not_offered_for_vouchers(superuser_client, ledger):
+    page = superuser_client.get(admin_url(Voucher, "changelist"))
+    assert page.status_code == 200
+    assert "delete_selected" not in page.content.decode()
+
+
+def test_ledger_entries_cannot_be_added_changed_or_deleted(superuser_client, ledger):
+    entry = LedgerEntry.objects.first()
+    assert superuser_client.get(admin_url(LedgerEntry, "add")).status_code == 403
+    page = superuser_client.get(admin_url(LedgerEntry, "change", entry.pk))
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    response = superuser_client.post(admin_url(LedgerEntry, "change", entry.pk), {"debit": "1"})
+    assert response.status_code == 403
+    assert superuser_client.post(admin_url(LedgerEntry, "delete", entry.pk)).status_code == 403
+
+
+@pytest.mark.parametrize("revert_disabled_everywhere", [True, False])
+def test_a_posted_voucher_cannot_be_reverted_to_its_draft_version(
+    superuser_client, ledger, settings, revert_disabled_everywhere
+):
+    settings.SIMPLE_HISTORY_REVERT_DISABLED = revert_disabled_everywhere
+    _books, _posted, draft = ledger
+    voucher_post(voucher=draft, user=None)
+    draft_version = Voucher.history.filter(id=draft.pk, status=VoucherStatus.DRAFT).first()
+    url = reverse(
+        "admin:accounting_voucher_simple_history", args=[draft.pk, draft_version.history_id]
+    )
+
+    page = superuser_client.get(url)
+    assert page.status_code == 200
+    assert page.context["revert_disabled"] is True
+
+    response = superuser_client.post(url, {"narration": "", "date": "2026-03-01"})
+    assert response.status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == VoucherStatus.POSTED
+    assert LedgerEntry.objects.filter(voucher=draft).count() == 2
+
+
+def test_a_draft_can_be_reverted_where_reverting_is_enabled(superuser_client, ledger, settings):
+    settings.SIMPLE_HISTORY_REVERT_DISABLED = False
+    _books, _posted, draft = ledger
+    first = Voucher.history.filter(id=draft.pk).earliest("history_date")
+    url = reverse("admin:accounting_voucher_simple_history", args=[draft.pk, first.history_id])
+    assert superuser_client.get(url).context["revert_disabled"] is False
+
+
+def test_voucher_counters_are_read_only(superuser_client, ledger):
+    sequence = VoucherSequence.objects.first()
+    page = superuser_client.get(admin_url(VoucherSequence, "change", sequence.pk))
+    assert page.context["has_change_permission"] is False
+    assert superuser_client.get(admin_url(VoucherSequence, "add")).status_code == 403
+
+
+def test_admin_is_closed_to_non_staff(client, books):
+    user = books.member()
+    user.save()
+    client.force_login(user)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
