@@ -27,7 +27,8 @@ class ActiveOrganizationMiddleware:
 
     @staticmethod
     def active_membership(request: HttpRequest) -> Membership | None:
-        memberships = Membership.objects.select_related("organization").filter(user=request.user)
+        user_id: int = request.user.pk  # type: ignore[assignment]  # only for signed-in users
+        memberships = Membership.objects.select_related("organization").filter(user_id=user_id)
         wanted = request.session.get(SESSION_KEY)
         if wanted:
             chosen = memberships.filter(organization_id=wanted).first()

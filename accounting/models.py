@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
+MONEY_DIGITS, MONEY_PLACES = 18, 2
 ZERO = Decimal("0.00")
 
 
@@ -343,7 +343,7 @@ class Voucher(models.Model):
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any, *, fetch_mode: Any = None) -> Voucher:
         instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
-        instance._stored_status = instance.__dict__.get("status")
+        instance._stored_status = instance.__dict__.get("status")  # type: ignore[assignment]
         return instance
 
     @property
@@ -378,8 +378,8 @@ class VoucherLine(models.Model):
     voucher = models.ForeignKey(Voucher, on_delete=models.CASCADE, related_name="lines")
     order = models.PositiveIntegerField(default=0)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="voucher_lines")
-    debit = models.DecimalField(**MONEY, default=ZERO)
-    credit = models.DecimalField(**MONEY, default=ZERO)
+    debit = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=ZERO)
+    credit = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=ZERO)
     description = models.CharField(max_length=255, blank=True)
     party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -414,8 +414,8 @@ class LedgerEntry(models.Model):
     line_order = models.PositiveIntegerField()
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_entries")
     date = models.DateField()
-    debit = models.DecimalField(**MONEY, default=ZERO)
-    credit = models.DecimalField(**MONEY, default=ZERO)
+    debit = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=ZERO)
+    credit = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=ZERO)
     party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True)
     description = models.CharField(max_length=255, blank=True)
 

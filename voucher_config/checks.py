@@ -62,11 +62,13 @@ def entry_forms_from_raw(
     )
 
 
-def _form_errors(forms: EntryForms) -> list[str]:
-    errors = [f"{key}: {' '.join(msgs)}" for key, msgs in forms.header.errors.items()]
+def entry_form_errors(forms: EntryForms) -> list[str]:
+    errors = [f"{key}: {' '.join(map(str, msgs))}" for key, msgs in forms.header.errors.items()]
     for number, form in enumerate(forms.lines.forms, start=1):
-        errors += [f"line {number} {key}: {' '.join(msgs)}" for key, msgs in form.errors.items()]
-    errors += list(forms.lines.non_form_errors()) + forms.line_problems
+        errors += [
+            f"line {number} {key}: {' '.join(map(str, msgs))}" for key, msgs in form.errors.items()
+        ]
+    errors += [str(e) for e in forms.lines.non_form_errors()] + forms.line_problems
     return errors
 
 
@@ -122,7 +124,7 @@ def example_errors(config: VoucherTypeConfig) -> tuple[int, list[str]]:
                     definition, organization, example["header"], example["lines"]
                 )
                 if not forms.is_valid():
-                    errors += [f"{where}: {e}" for e in _form_errors(forms)]
+                    errors += [f"{where}: {e}" for e in entry_form_errors(forms)]
                     raise _RollBack
                 voucher_in, _plan = voucher_input(
                     definition=definition,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Mapping
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Exists, OuterRef
@@ -84,7 +84,7 @@ class LookupField(forms.CharField):
     def to_python(self, value: Any) -> Any:
         if isinstance(value, Account | Party):
             return value
-        code = super().to_python(value).strip()
+        code = (super().to_python(value) or "").strip()
         if not code:
             return None
         # "1120 Main bank account" from a search pick: the code is the first word.
@@ -192,20 +192,23 @@ class FormBuilder:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
 
     def create_amount_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
-        limits = {
-            name: Decimal(str(spec[name])) for name in ("min_value", "max_value") if name in spec
-        }
+        low, high = spec.get("min_value"), spec.get("max_value")
         return forms.DecimalField(
             max_digits=18,
             decimal_places=2,
+            min_value=None if low is None else Decimal(str(low)),
+            max_value=None if high is None else Decimal(str(high)),
             widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "amount"}),
-            **limits,
             **options,
         )
 
     def create_integer_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
-        limits = {name: int(spec[name]) for name in ("min_value", "max_value") if name in spec}
-        return forms.IntegerField(**limits, **options)
+        low, high = spec.get("min_value"), spec.get("max_value")
+        return forms.IntegerField(
+            min_value=None if low is None else int(low),
+            max_value=None if high is None else int(high),
+            **options,
+        )
 
     def create_choice_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
         choices = [(c["value"], c["label"]) for c in spec["choices"]]
@@ -352,11 +355,13 @@ def build_form_classes(
 ) -> tuple[type[ConfiguredForm], type[BaseLineFormSet]]:
     builder = FormBuilder(definition)
     header_class = builder.form_class("header_fields", "HeaderForm")
-    line_fields = {spec["key"]: builder.formfield(spec) for spec in definition["line_fields"]}
+    line_attrs: dict[str, Any] = {
+        spec["key"]: builder.formfield(spec) for spec in definition["line_fields"]
+    }
     posting = definition["posting"]
     if definition["lines"]["amount_mode"] == "debit_credit" and posting["rule"] == "journal":
-        line_fields["sides"] = (posting["debit_field"], posting["credit_field"])
-    line_class = type("LineForm", (LineForm,), line_fields)
+        line_attrs["sides"] = (posting["debit_field"], posting["credit_field"])
+    line_class = type("LineForm", (LineForm,), line_attrs)
     lines_spec = definition["lines"]
     formset_class = forms.formset_factory(
         line_class,
@@ -367,7 +372,7 @@ def build_form_classes(
         absolute_max=lines_spec.get("max", 1000) + 1,
         validate_max=True,
     )
-    return header_class, formset_class
+    return cast("type[ConfiguredForm]", header_class), cast("type[BaseLineFormSet]", formset_class)
 
 
 def form_classes_for(

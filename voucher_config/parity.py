@@ -145,14 +145,11 @@ def _balanced_journal(
 def config_voucher_input(
     *, config: VoucherTypeConfig, header: dict[str, Any], lines: list[dict[str, Any]]
 ) -> VoucherInput:
-    from voucher_config.checks import entry_forms_from_raw
+    from voucher_config.checks import entry_form_errors, entry_forms_from_raw
 
     forms = entry_forms_from_raw(config.definition, config.organization, header, lines)
     if not forms.is_valid():
-        errors = [f"{k}: {' '.join(v)}" for k, v in forms.header.errors.items()]
-        for n, form in enumerate(forms.lines.forms, start=1):
-            errors += [f"line {n} {k}: {' '.join(v)}" for k, v in form.errors.items()]
-        raise ValidationError(errors + forms.line_problems)
+        raise ValidationError(entry_form_errors(forms))
     result, _plan = voucher_input(
         definition=config.definition,
         entry=forms.entry(),

@@ -73,7 +73,8 @@ def config_ui_enabled_for(request: HttpRequest) -> bool:
         return bool(flag_is_active(request, FLAG_NAME))
     if flag.is_active_for_user(user):
         return True
-    return bool(flag.percent) and user_percentage_bucket(FLAG_NAME, user.pk) < flag.percent
+    percent = flag.percent
+    return percent is not None and user_percentage_bucket(FLAG_NAME, user.pk) < percent
 
 
 def route_for(request: HttpRequest, *, organization: Organization, type_code: str) -> Route:

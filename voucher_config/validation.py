@@ -315,7 +315,7 @@ def _organization_errors(
     definition: dict[str, Any], organization: Organization
 ) -> list[DefinitionError]:
     """Default account and party codes must exist in the organization and fit the filter."""
-    errors = []
+    errors: list[DefinitionError] = []
     wanted: list[tuple[str, dict[str, Any]]] = []
     for section in ("header_fields", "line_fields"):
         for index, spec in enumerate(_fields(definition, section)):

@@ -99,6 +99,6 @@ def membership_grant(
     *, user: AbstractBaseUser, organization: Organization, role: str = Role.CLERK
 ) -> Membership:
     membership, _ = Membership.objects.update_or_create(
-        user=user, organization=organization, defaults={"role": role}
+        user_id=user.pk, organization=organization, defaults={"role": role}
     )
     return membership
