@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from tests.factories import Books
+from accounting.models import PartyRole
+from tests.factories import Books, PartyFactory
 
 
 def pytest_collection_modifyitems(config, items):
@@ -39,3 +40,24 @@ def books(db) -> Books:
 @pytest.fixture
 def other_books(db) -> Books:
     return Books(slug="rival")
+
+
+@pytest.fixture
+def parties(books) -> dict:
+    """A customer and a supplier of `books`, on the receivable and payable control accounts."""
+    return {
+        "customer": PartyFactory(
+            organization=books.organization,
+            code="C001",
+            name="Northwind Traders",
+            role=PartyRole.CUSTOMER,
+            control_account=books.account("1200"),
+        ),
+        "supplier": PartyFactory(
+            organization=books.organization,
+            code="S001",
+            name="Acme Supplies",
+            role=PartyRole.SUPPLIER,
+            control_account=books.account("2100"),
+        ),
+    }

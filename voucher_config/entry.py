@@ -93,7 +93,14 @@ class EntryUnavailable(Exception):
 
 
 class EntryInvalid(Exception):
-    """The entry cannot be saved or acted on; the reasons are on the forms."""
+    """The entry cannot be saved or acted on; the reasons are on the forms.
+
+    `rejected` is the posting service's refusal when that is what stopped it.
+    """
+
+    def __init__(self, rejected: VoucherRejected | None = None):
+        self.rejected = rejected
+        super().__init__(str(rejected) if rejected else "the entry has errors")
 
 
 class EntryRefused(Exception):
@@ -656,7 +663,7 @@ def _rejected(
     forms_: EntryForms, entry_def: EntryDefinition, lines: Sequence[LineInput], exc: VoucherRejected
 ) -> EntryInvalid:
     place_problems(forms_, entry_def, lines, exc.problems)
-    return EntryInvalid()
+    return EntryInvalid(exc)
 
 
 def entry_act(

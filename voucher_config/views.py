@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_clien
 from django_htmx.middleware import HtmxDetails
 
 from accounting.models import Account, Party, Role, Voucher, VoucherStatus, VoucherType
+from accounting.outcomes import CREATED, POST_FAILED, POSTED, outcome_note
 from accounting.permissions import (
     OrganizationRequest,
     organization_object_or_404,
@@ -797,7 +798,14 @@ def _entry_page(
             user=request.user,
             voucher=voucher,
         )
-    except EntryInvalid:
+    except EntryInvalid as invalid:
+        if invalid.rejected is not None and action == POST:
+            outcome_note(
+                request,
+                kind=POST_FAILED,
+                voucher_id=voucher.pk if voucher else None,
+                reason=invalid.rejected.reason,
+            )
         return show(forms_, status=422)
     except EntryRefused as refused:
         return _refused(show(forms_, status=403, show_errors=False, alert=refused.message))
@@ -815,6 +823,10 @@ def _entry_page(
             alert=changed.change.explain(),
         )
         return _render(request, context, partial=partial, status=409)
+    if voucher is None:
+        outcome_note(request, kind=CREATED, voucher_id=result.voucher.pk)
+    if result.action == POST:
+        outcome_note(request, kind=POSTED, voucher_id=result.voucher.pk)
     return _after_action(
         request,
         result.voucher,

@@ -107,10 +107,6 @@ def _refused(request: OrganizationRequest, action: str) -> HttpResponse | None:
     return None
 
 
-def _failed_reason(rejected: VoucherRejected) -> str:
-    return ",".join(sorted(rule for rule in rejected.rules if rule)) or "rejected"
-
-
 def _store(
     request: OrganizationRequest, *, action: str, entry: LegacyEntry, voucher: Voucher | None
 ) -> Voucher:
@@ -180,7 +176,7 @@ def _entry_post(
         saved = _store(request, action=action, entry=entry, voucher=voucher)
     except VoucherRejected as rejected:
         if action == POST:
-            outcome_note(request, kind=POST_FAILED, reason=_failed_reason(rejected))
+            outcome_note(request, kind=POST_FAILED, reason=rejected.reason)
         problems = rejection_place(
             entry_forms=entry_forms, sources=entry.sources, rejected=rejected
         )
@@ -218,7 +214,7 @@ def _stored_voucher_action(
             raise VoucherRejected(str(voucher), [problem])
     except VoucherRejected as rejected:
         if action == POST:
-            outcome_note(request, kind=POST_FAILED, reason=_failed_reason(rejected))
+            outcome_note(request, kind=POST_FAILED, reason=rejected.reason)
         if voucher.status == VoucherStatus.APPROVED or not _has_entry(request):
             entry_forms = _stored_forms(request, voucher=voucher)
         else:

@@ -43,6 +43,11 @@ class VoucherRejected(Exception):
         """The names of the rules broken, for callers (and tests) that branch on them."""
         return {p.rule for p in self.problems}
 
+    @property
+    def reason(self) -> str:
+        """The rules broken, as one short label (e.g. for counting failed posts by reason)."""
+        return ",".join(sorted(rule for rule in self.rules if rule)) or "rejected"
+
 
 @dataclass
 class AccountFacts:

@@ -12,14 +12,13 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path, reverse
+from django.urls import reverse
 
 from accounting.legacy.entries import legacy_initial
 from accounting.legacy.forms import EntryForms
 from accounting.models import (
     EntryChannel,
     LedgerEntry,
-    PartyRole,
     Role,
     Voucher,
     VoucherLine,
@@ -27,37 +26,9 @@ from accounting.models import (
 )
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.organizations import period_set_closed
-from tests.factories import PartyFactory
-
-# The pages under test, mounted beside the project's own URLs whether or not those include them.
-urlpatterns = [
-    path("", include("accounting.legacy.urls")),
-    path("", include("config.urls")),
-]
-pytestmark = pytest.mark.urls(__name__)
 
 ON = "2026-03-15"
 D = Decimal
-
-
-@pytest.fixture
-def parties(books):
-    return {
-        "customer": PartyFactory(
-            organization=books.organization,
-            code="C001",
-            name="Northwind Traders",
-            role=PartyRole.CUSTOMER,
-            control_account=books.account("1200"),
-        ),
-        "supplier": PartyFactory(
-            organization=books.organization,
-            code="S001",
-            name="Acme Supplies",
-            role=PartyRole.SUPPLIER,
-            control_account=books.account("2100"),
-        ),
-    }
 
 
 def sign_in(client, books, role=Role.ACCOUNTANT):

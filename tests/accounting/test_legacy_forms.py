@@ -29,26 +29,6 @@ ON = "2026-03-15"
 D = Decimal
 
 
-@pytest.fixture
-def parties(books):
-    return {
-        "customer": PartyFactory(
-            organization=books.organization,
-            code="C001",
-            name="Northwind Traders",
-            role=PartyRole.CUSTOMER,
-            control_account=books.account("1200"),
-        ),
-        "supplier": PartyFactory(
-            organization=books.organization,
-            code="S001",
-            name="Acme Supplies",
-            role=PartyRole.SUPPLIER,
-            control_account=books.account("2100"),
-        ),
-    }
-
-
 def lines_of(books, voucher_input: VoucherInput) -> list[tuple[Any, ...]]:
     codes = {account.pk: code for code, account in books.accounts.items()}
     party_codes = dict(Party.objects.values_list("pk", "code"))

@@ -1,0 +1,152 @@
+"""The one entry URL per type, end to end: which UI answers, what is counted, and the rollback."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db.models import Sum
+from waffle.models import Flag
+
+from accounting.legacy.forms import EntryForms as LegacyForms
+from accounting.models import LedgerEntry, Role, Voucher, VoucherStatus
+from accounting.services.organizations import period_set_closed
+from tests.voucher_config.test_entry_helpers import edit_url, entry_data, new_url
+from voucher_config.models import MetricMinute, VoucherTypeConfig
+from voucher_config.rollout import FLAG_NAME
+from voucher_config.services import config_update, seed_organization
+
+
+@pytest.fixture
+def accountant(books, client):
+    seed_organization(organization=books.organization)
+    user = books.member(Role.ACCOUNTANT)
+    client.force_login(user)
+    return user
+
+
+def set_flag(**fields):
+    Flag.objects.filter(name=FLAG_NAME).update(**fields)
+
+
+def channel_of(response) -> str:
+    body = response.content.decode()
+    assert response.status_code == 200, body[:500]
+    channel = response["X-Entry-Channel"]
+    assert f'data-entry-channel="{channel}"' in body
+    return channel
+
+
+def counted(name, channel, **filters) -> int:
+    rows = MetricMinute.objects.filter(name=name, channel=channel, **filters)
+    return rows.aggregate(n=Sum("count"))["n"] or 0
+
+
+def legacy_post_data(type_code="PV", action="post", **header):
+    data = LegacyForms.raw_data(
+        type_code=type_code,
+        header={"date": "2026-03-15", "bank_account": "1120", **header},
+        lines=[{"account": "5200", "amount": "125.00", "description": "Rent"}],
+    )
+    data["action"] = action
+    return data
+
+
+def test_flag_off_serves_legacy_everywhere(accountant, client):
+    for code in ["JV", "PV", "RV", "CV", "SV", "PU", "DN", "CN"]:
+        assert channel_of(client.get(new_url(code))) == "legacy"
+    assert counted("form_load_ms", "legacy") == 8
+
+
+def test_flag_for_a_group_serves_that_group_the_config_ui(books, client, accountant):
+    testers = Group.objects.get(name="Voucher UI testers")
+    Flag.objects.get(name=FLAG_NAME).groups.add(testers)
+    assert channel_of(client.get(new_url("PV"))) == "legacy"
+    accountant.groups.add(testers)
+    assert channel_of(client.get(new_url("PV"))) == "config"
+
+
+def test_an_inactive_config_falls_back_to_legacy_and_is_counted(books, client, accountant):
+    set_flag(everyone=True)
+    config = VoucherTypeConfig.objects.get(voucher_type__code="PV")
+    config_update(config=config, definition=config.definition, is_active=False)
+    assert channel_of(client.get(new_url("PV"))) == "legacy"
+    assert counted("fallback", "legacy", voucher_type="PV", reason="no active config") == 1
+    assert channel_of(client.get(new_url("RV"))) == "config"
+
+
+def test_created_and_posted_vouchers_are_counted_per_channel(books, client, accountant):
+    set_flag(everyone=True)
+    response = client.post(new_url("PV"), entry_data(books, "PV", action="post"))
+    assert response.status_code == 302
+    set_flag(everyone=False)
+    response = client.post(new_url("PV"), legacy_post_data())
+    assert response.status_code == 302
+    for channel in ("config", "legacy"):
+        assert counted("voucher_created", channel, voucher_type="PV") == 1
+        assert counted("voucher_posted", channel, voucher_type="PV") == 1
+    assert set(Voucher.objects.values_list("entry_channel", flat=True)) == {"config", "legacy"}
+
+
+@pytest.mark.parametrize("flag_on", [True, False], ids=["config", "legacy"])
+def test_a_failed_post_is_counted_with_its_reason(books, client, accountant, flag_on):
+    set_flag(everyone=flag_on)
+    march = books.fiscal_year.periods.get(number=3)
+    period_set_closed(period=march, closed=True)
+    data = entry_data(books, "PV", action="post") if flag_on else legacy_post_data()
+    response = client.post(new_url("PV"), data)
+    assert response.status_code in (200, 422)
+    assert "closed period" in response.content.decode()
+    channel = "config" if flag_on else "legacy"
+    assert counted("post_failed", channel, voucher_type="PV", reason="closed_period") == 1
+    assert counted("voucher_posted", channel) == 0
+    assert not LedgerEntry.objects.exists()
+
+
+def test_rollback_config_draft_opens_and_posts_in_legacy(books, client, accountant):
+    set_flag(everyone=True)
+    client.post(new_url("PV"), entry_data(books, "PV", action="save"))
+    draft = Voucher.objects.get()
+    assert (draft.entry_channel, draft.status) == ("config", VoucherStatus.DRAFT)
+
+    set_flag(everyone=False)  # the immediate rollback: one toggle
+    page = client.get(edit_url(draft.pk))
+    assert channel_of(page) == "legacy"
+    assert 'value="1120"' in page.content.decode()
+
+    data = LegacyForms.raw_data(
+        type_code="PV",
+        header={"date": draft.date.isoformat(), "bank_account": "1120"},
+        lines=[
+            {
+                "account": line.account.code,
+                "amount": line.data["amount"],
+                "description": line.description,
+            }
+            for line in draft.lines.exclude(data__has_key="generated")
+        ],
+    )
+    data["action"] = "post"
+    response = client.post(edit_url(draft.pk), data)
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == VoucherStatus.POSTED and draft.number == "PV-2026-00001"
+
+
+def test_both_channels_check_the_same_roles(books, client):
+    seed_organization(organization=books.organization)
+    client.force_login(books.member(Role.VIEWER))
+    for flag_on in (True, False):
+        set_flag(everyone=flag_on)
+        assert client.get(new_url("PV")).status_code == 403
+
+
+def test_another_organizations_draft_is_not_found_in_either_channel(
+    books, other_books, client, accountant
+):
+    from accounting.services.drafts import voucher_draft_create
+
+    theirs = voucher_draft_create(
+        organization=other_books.organization,
+        voucher_input=other_books.entry(("5200", "1.00", ""), ("1120", "", "1.00")),
+    )
+    for flag_on in (True, False):
+        set_flag(everyone=flag_on)
+        assert client.get(edit_url(theirs.pk)).status_code == 404
