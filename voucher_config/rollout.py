@@ -154,7 +154,7 @@ def routed(
     record_routed_request(
         request, route=route, type_code=voucher_type, response=response, elapsed_ms=elapsed_ms
     )
-    response["X-Entry-Channel"] = route.channel
+    response["X-Entry-Channel"] = str(route.channel)  # WSGI servers take plain str headers only
     return response
 
 

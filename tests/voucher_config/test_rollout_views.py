@@ -30,6 +30,7 @@ def channel_of(response) -> str:
     body = response.content.decode()
     assert response.status_code == 200, body[:500]
     channel = response["X-Entry-Channel"]
+    assert type(channel) is str  # a WSGI server refuses any other header type with a 500
     assert f'data-entry-channel="{channel}"' in body
     return channel
 
