@@ -364,8 +364,18 @@ def comparison_rows(legacy: EntryFigures, config: EntryFigures) -> list[Comparis
         and legacy.success_rate is not None
         and config.success_rate < legacy.success_rate
     )
-    server_p95 = _slower(config.form_load_p95, legacy.form_load_p95, allowed)
-    browser_p95 = _slower(config.browser_load_p95, legacy.browser_load_p95, allowed)
+    # A p95 of a handful of page loads says nothing: compare only with enough loads on both sides.
+    enough = int(metrics_setting("VOUCHER_HEALTH_MIN_LOADS"))
+    server_p95 = (
+        _slower(config.form_load_p95, legacy.form_load_p95, allowed)
+        if min(config.form_load.count, legacy.form_load.count) >= enough
+        else ""
+    )
+    browser_p95 = (
+        _slower(config.browser_load_p95, legacy.browser_load_p95, allowed)
+        if min(config.browser_load.count, legacy.browser_load.count) >= enough
+        else ""
+    )
 
     def row(label: str, value: Any, shown: Any, note: str = "") -> ComparisonRow:
         return ComparisonRow(label, shown(value(legacy)), shown(value(config)), bool(note), note)
