@@ -77,12 +77,14 @@ def entry_books(ctx: BenchContext) -> EntryBooks:
     if "entry_books" in ctx.state:
         return ctx.state["entry_books"]
     from voucher_config.models import VoucherTypeConfig
+    from voucher_config.rollout import rollout_set
     from voucher_config.services import seed_organization
 
     organization = organization_create(slug="entry-bench", name="Entry Benchmark Ltd")
     chart_of_accounts_load(organization=organization, rows=chart_rows_from_csv(DEMO_CHART))
     fiscal_year_create(organization=organization, start=date(YEAR, 1, 1), end=date(YEAR, 12, 31))
     seed_organization(organization=organization)
+    rollout_set(everyone=True)  # the configuration UI serves /vouchers/…; E5 switches it off
     user = get_user_model().objects.create_user("entry-bench", password=None)
     Membership.objects.create(user=user, organization=organization, role=Role.ACCOUNTANT)
     config = VoucherTypeConfig.objects.get(organization=organization, voucher_type__code="PV")
@@ -238,3 +240,28 @@ def e4_save_post(ctx: BenchContext) -> list[Figure]:
                 )
             )
         return figures
+
+
+@benchmark("E5 legacy entry page, 10 lines", group="entry")
+def e5_legacy_page(ctx: BenchContext) -> list[Figure]:
+    """The same saved voucher, at the same URL, served by the legacy UI: the comparison the
+    rollout's go/no-go needs (the configuration page no more than 5 % slower)."""
+    from voucher_config.rollout import rollout_set
+
+    with _serving():
+        b = entry_books(ctx)
+        url = reverse("entry-edit", args=[b.draft_10])
+        count = ctx.scaled(200, 40)
+        config = _measure(
+            "E5 config entry page, 10 lines", lambda: b.client.get(url), count, lines=10
+        )
+        rollout_set(everyone=False)
+        try:
+            legacy = _measure(
+                "E5 legacy entry page, 10 lines", lambda: b.client.get(url), count, lines=10
+            )
+        finally:
+            rollout_set(everyone=True)
+        ratio = config.percentile_ms(50) / legacy.percentile_ms(50)
+        config.notes = f"config / legacy p50: {ratio:.2f} (target ≤ 1.05)"
+        return [config, legacy]

@@ -125,7 +125,8 @@ def record_routed_request(
         if marked.get(channel) != today:
             user_active_mark(user=request.user, channel=channel)
             request.session["channel_marked"] = {**marked, channel: today}
-        request.session["entry_channel"] = channel
+        if request.session.get("entry_channel") != channel:  # a session write only on change
+            request.session["entry_channel"] = str(channel)
 
 
 def routed(

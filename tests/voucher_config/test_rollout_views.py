@@ -151,3 +151,11 @@ def test_another_organizations_draft_is_not_found_in_either_channel(
     for flag_on in (True, False):
         set_flag(everyone=flag_on)
         assert client.get(edit_url(theirs.pk)).status_code == 404
+
+
+def test_session_duration_is_recorded_at_logout_under_the_channel_used(books, client, accountant):
+    set_flag(everyone=True)
+    client.get(new_url("PV"))
+    client.post("/logout/")
+    assert counted("session_ms", "config") == 1
+    assert counted("session_ms", "legacy") == 0
