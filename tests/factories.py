@@ -113,3 +113,22 @@ class Books:
             ],
             **header,
         )
+
+
+def sign_in(client, books: Books, role: str = Role.VIEWER):
+    """Logs a new member of `books` with `role` into the test client; returns the user."""
+    user = books.member(role)
+    client.force_login(user)
+    return user
+
+
+def post(
+    books: Books, *lines: tuple[str, str, str], on: date | None = None, type_code="JV", **header
+):
+    """Creates and posts a voucher in `books` from (account code, debit, credit) triples."""
+    from accounting.services.posting import voucher_create_posted
+
+    return voucher_create_posted(
+        organization=books.organization,
+        voucher_input=books.entry(*lines, type_code=type_code, on=on, **header),
+    )

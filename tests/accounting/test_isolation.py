@@ -1,27 +1,16 @@
 """No page, choice list or report shows one organization's books to another's members."""
 
-from datetime import date
-
 import pytest
 from django.urls import reverse
 
 from accounting.models import Role, Voucher, VoucherStatus
 from accounting.permissions import NOT_A_MEMBER
-from accounting.services.posting import voucher_create_posted
-from tests.factories import UserFactory
+from tests import factories
+from tests.factories import UserFactory, post
 
 
 def sign_in(client, books, role=Role.ACCOUNTANT):
-    user = books.member(role)
-    client.force_login(user)
-    return user
-
-
-def post(books, *lines, on=date(2026, 3, 15), type_code="JV", **header):
-    return voucher_create_posted(
-        organization=books.organization,
-        voucher_input=books.entry(*lines, type_code=type_code, on=on, **header),
-    )
+    return factories.sign_in(client, books, role)
 
 
 @pytest.fixture

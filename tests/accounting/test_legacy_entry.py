@@ -26,16 +26,14 @@ from accounting.models import (
 )
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.organizations import period_set_closed
+from tests import factories
 
 ON = "2026-03-15"
 D = Decimal
 
 
 def sign_in(client, books, role=Role.ACCOUNTANT):
-    user = books.member(role)
-    user.save()  # the factory sets the password after its save; store it so the session holds
-    client.force_login(user)
-    return user
+    return factories.sign_in(client, books, role)
 
 
 def form_data(type_code, header, lines, action):

@@ -16,22 +16,10 @@ from accounting.selectors import (
     trial_balance,
 )
 from accounting.services.drafts import voucher_draft_create
-from accounting.services.posting import voucher_create_posted, voucher_reverse
+from accounting.services.posting import voucher_reverse
+from tests.factories import post, sign_in
 
 D = Decimal
-
-
-def sign_in(client, books, role="viewer"):
-    user = books.member(role)
-    client.force_login(user)
-    return user
-
-
-def post(books, *lines, on=date(2026, 3, 15), type_code="JV", **header):
-    return voucher_create_posted(
-        organization=books.organization,
-        voucher_input=books.entry(*lines, type_code=type_code, on=on, **header),
-    )
 
 
 @pytest.fixture

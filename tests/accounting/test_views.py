@@ -13,21 +13,7 @@ from accounting.middleware import SESSION_KEY
 from accounting.models import Role, Voucher, VoucherStatus
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.organizations import period_set_closed
-from accounting.services.posting import voucher_create_posted
-from tests.factories import MembershipFactory, PartyFactory
-
-
-def sign_in(client, books, role=Role.VIEWER):
-    user = books.member(role)
-    client.force_login(user)
-    return user
-
-
-def post(books, *lines, on=date(2026, 3, 15), type_code="JV", **header):
-    return voucher_create_posted(
-        organization=books.organization,
-        voucher_input=books.entry(*lines, type_code=type_code, on=on, **header),
-    )
+from tests.factories import MembershipFactory, PartyFactory, post, sign_in
 
 
 def draft(books, *lines, on=date(2026, 3, 15), type_code="JV", **header):
