@@ -347,10 +347,6 @@ class Voucher(models.Model):
         return instance
 
     @property
-    def label(self) -> str:
-        return str(self)
-
-    @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -215,12 +215,3 @@ def status_problems(status: str, *, requires_approval: bool) -> list[Problem]:
     if requires_approval and status != VoucherStatus.APPROVED:
         return [Problem("needs approval before it can be posted", rule="approval")]
     return []
-
-
-def first_problem_lines(problems: Iterable[Problem]) -> dict[int, list[str]]:
-    """Problems grouped by line number, for forms that show them at the line."""
-    grouped: dict[int, list[str]] = {}
-    for problem in problems:
-        if problem.line is not None:
-            grouped.setdefault(problem.line, []).append(problem.message)
-    return grouped
