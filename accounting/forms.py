@@ -9,7 +9,7 @@ from typing import Any, cast
 from django import forms
 
 from accounting.models import Account, Organization, Party, VoucherStatus, VoucherType
-from accounting.selectors import VoucherFilters, posting_accounts
+from accounting.selectors import VoucherFilters, report_accounts
 
 
 class DateInput(forms.DateInput):
@@ -53,7 +53,7 @@ class AccountLedgerForm(forms.Form):
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any):
         super().__init__(*args, **kwargs)
         account = cast(forms.ModelChoiceField, self.fields["account"])
-        account.queryset = posting_accounts(organization=organization)
+        account.queryset = report_accounts(organization=organization)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

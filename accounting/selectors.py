@@ -1,14 +1,25 @@
-"""Reads of the ledger: trial balance, account ledger and voucher list, one organization each."""
+"""Reads of the ledger: trial balance, account ledger, voucher list and the accounts and parties a
+voucher may name, one organization each."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from accounting.models import (
@@ -17,6 +28,7 @@ from accounting.models import (
     LedgerEntry,
     Organization,
     Party,
+    PartyRole,
     Voucher,
     VoucherLine,
     VoucherStatus,
@@ -328,9 +340,48 @@ def voucher_counts(*, organization: Organization) -> VoucherCounts:
     return VoucherCounts(**counts)
 
 
-def posting_accounts(*, organization: Organization) -> QuerySet[Account]:
-    """Accounts that can carry entries (not groups), for choice lists; inactive ones included."""
+def report_accounts(*, organization: Organization) -> QuerySet[Account]:
+    """Accounts that can carry entries (not groups), for reports' choice lists.
+
+    Inactive accounts are included: their history stays readable after they are closed.
+    """
     return Account.objects.filter(organization=organization, children__isnull=True).order_by("code")
+
+
+def postable_accounts(
+    *,
+    organization: Organization,
+    account_types: Sequence[str] = (),
+    subtypes: Sequence[str] = (),
+) -> QuerySet[Account]:
+    """The accounts a user may post to: the organization's active accounts that are not groups,
+    narrowed to the account types and subtypes a field allows (none given: any).
+
+    Every entry screen, search and lookup reads its choices here, so the rule lives once; posting
+    itself checks the same facts again (accounting.services.rules.account_problems).
+    """
+    accounts = (
+        Account.objects.filter(organization=organization, is_active=True)
+        .exclude(Exists(Account.objects.filter(parent_id=OuterRef("pk"))))
+        .only("id", "code", "name", "account_type", "subtype", "organization_id")
+        .order_by("code")
+    )
+    if account_types:
+        accounts = accounts.filter(account_type__in=account_types)
+    if subtypes:
+        accounts = accounts.filter(subtype__in=subtypes)
+    return accounts
+
+
+def active_parties(*, organization: Organization, role: str | None = None) -> QuerySet[Party]:
+    """The parties a voucher may name: the organization's active ones, in `role` when given
+    (a party of role "both" fits either; None or "any" means every role)."""
+    parties = Party.objects.filter(organization=organization, is_active=True).only(
+        "id", "code", "name", "role", "control_account_id", "organization_id"
+    )
+    if role and role != "any":
+        parties = parties.filter(role__in=[role, PartyRole.BOTH])
+    return parties.order_by("code")
 
 
 def user_organizations(*, user: AbstractBaseUser) -> list[Organization]:

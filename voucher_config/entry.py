@@ -16,7 +16,7 @@ from typing import Any
 
 from django import forms
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from jsonschema import Draft202012Validator
 
 from accounting.models import (
@@ -26,11 +26,11 @@ from accounting.models import (
     Membership,
     Organization,
     Party,
-    PartyRole,
     Role,
     Voucher,
     VoucherStatus,
 )
+from accounting.selectors import active_parties, postable_accounts
 from accounting.services.drafts import (
     LineInput,
     User,
@@ -930,14 +930,12 @@ def account_search(
 ) -> list[Account]:
     """Postable accounts of the organization that the field's filter allows, matching `query`
     at the start of the code or anywhere in the name; one query."""
-    accounts = Account.objects.filter(organization=organization, is_active=True).exclude(
-        Exists(Account.objects.filter(parent_id=OuterRef("pk")))
-    )
     flt = spec.get("filter") or {}
-    if flt.get("account_types"):
-        accounts = accounts.filter(account_type__in=flt["account_types"])
-    if flt.get("subtypes"):
-        accounts = accounts.filter(subtype__in=flt["subtypes"])
+    accounts = postable_accounts(
+        organization=organization,
+        account_types=flt.get("account_types") or (),
+        subtypes=flt.get("subtypes") or (),
+    )
     query = query.strip()
     if query:
         accounts = accounts.filter(Q(code__istartswith=query) | Q(name__icontains=query))
@@ -948,10 +946,7 @@ def party_search(
     *, organization: Organization, spec: Mapping[str, Any], query: str, limit: int = SEARCH_LIMIT
 ) -> list[Party]:
     """Active parties of the organization in the field's role, matching `query`; one query."""
-    parties = Party.objects.filter(organization=organization, is_active=True)
-    role = spec.get("role")
-    if role and role != "any":
-        parties = parties.filter(role__in=[role, PartyRole.BOTH])
+    parties = active_parties(organization=organization, role=spec.get("role"))
     query = query.strip()
     if query:
         parties = parties.filter(Q(code__istartswith=query) | Q(name__icontains=query))

@@ -15,10 +15,10 @@ from functools import cached_property
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounting.models import Account, Organization, Party, PartyRole
+from accounting.selectors import active_parties, postable_accounts
 from voucher_config.posting_rules import Entry
 from voucher_config.validation import account_matches_filter
 
@@ -33,19 +33,11 @@ class EntryLookups:
 
     @cached_property
     def accounts(self) -> dict[str, Account]:
-        queryset = (
-            Account.objects.filter(organization=self.organization, is_active=True)
-            .exclude(Exists(Account.objects.filter(parent_id=OuterRef("pk"))))
-            .only("id", "code", "name", "account_type", "subtype", "organization_id")
-        )
-        return {account.code: account for account in queryset}
+        return {a.code: a for a in postable_accounts(organization=self.organization)}
 
     @cached_property
     def parties(self) -> dict[str, Party]:
-        queryset = Party.objects.filter(organization=self.organization, is_active=True).only(
-            "id", "code", "name", "role", "control_account_id", "organization_id"
-        )
-        return {party.code: party for party in queryset}
+        return {p.code: p for p in active_parties(organization=self.organization)}
 
     def accounts_for(self, spec: Mapping[str, Any]) -> list[Account]:
         return [a for a in self.accounts.values() if account_matches_filter(a, dict(spec))]

@@ -13,11 +13,12 @@ from decimal import Decimal
 from typing import Any, ClassVar, cast
 
 from django import forms
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from accounting.forms import DateInput
 from accounting.models import Account, AccountSubtype, AccountType, Organization, Party, PartyRole
+from accounting.selectors import active_parties, postable_accounts
 
 LINE_PREFIX = "lines"
 MAX_LINES = 1000
@@ -120,17 +121,9 @@ class AccountChoiceField(CodeChoiceField):
         return "posting accounts"
 
     def queryset_for(self, organization: Organization) -> QuerySet[Account]:
-        queryset = (
-            Account.objects.filter(organization=organization, is_active=True)
-            .exclude(Exists(Account.objects.filter(parent_id=OuterRef("pk"))))
-            .only("id", "code", "name", "account_type", "subtype", "organization_id")
-            .order_by("code")
+        return postable_accounts(
+            organization=organization, account_types=self.account_types, subtypes=self.subtypes
         )
-        if self.account_types:
-            queryset = queryset.filter(account_type__in=self.account_types)
-        if self.subtypes:
-            queryset = queryset.filter(subtype__in=self.subtypes)
-        return queryset
 
 
 class PartyChoiceField(CodeChoiceField):
@@ -147,14 +140,7 @@ class PartyChoiceField(CodeChoiceField):
         return Party
 
     def queryset_for(self, organization: Organization) -> QuerySet[Party]:
-        queryset = (
-            Party.objects.filter(organization=organization, is_active=True)
-            .only("id", "code", "name", "role", "control_account_id", "organization_id")
-            .order_by("code")
-        )
-        if self.role:
-            queryset = queryset.filter(role__in=[self.role, PartyRole.BOTH])
-        return queryset
+        return active_parties(organization=organization, role=self.role)
 
 
 # --- field builders ---------------------------------------------------------------------------
