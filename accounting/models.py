@@ -263,7 +263,6 @@ class VoucherStatus(models.TextChoices):
 
 
 EDITABLE_STATUSES = {VoucherStatus.DRAFT, VoucherStatus.SUBMITTED, VoucherStatus.APPROVED}
-POSTABLE_STATUSES = {VoucherStatus.DRAFT, VoucherStatus.APPROVED}
 
 
 class EntryChannel(models.TextChoices):

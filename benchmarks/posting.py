@@ -23,7 +23,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounting.models import Account, Organization, VoucherType
 from accounting.services.chart import DEMO_CHART, chart_of_accounts_load, chart_rows_from_csv
-from accounting.services.drafts import LineInput, VoucherInput, voucher_draft_create
+from accounting.services.drafts import voucher_draft_create
+from accounting.services.inputs import LineInput, VoucherInput
 from accounting.services.organizations import fiscal_year_create, organization_create
 from accounting.services.posting import voucher_create_posted, voucher_post
 from benchmarks.registry import BenchContext, Figure, benchmark

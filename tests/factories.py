@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from accounting.models import Account, AccountType, Membership, Organization, Party, PartyRole, Role
 from accounting.services.chart import DEMO_CHART, chart_of_accounts_load, chart_rows_from_csv
-from accounting.services.drafts import LineInput, VoucherInput
+from accounting.services.inputs import LineInput, VoucherInput
 from accounting.services.organizations import fiscal_year_create, organization_create
 
 

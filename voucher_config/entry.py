@@ -32,16 +32,14 @@ from accounting.models import (
 )
 from accounting.selectors import active_parties, postable_accounts
 from accounting.services.drafts import (
-    LineInput,
-    User,
-    VoucherInput,
-    account_facts_for,
     voucher_approve,
     voucher_draft_create,
     voucher_draft_update,
     voucher_submit,
 )
-from accounting.services.posting import period_for, voucher_post
+from accounting.services.facts import account_facts_for, period_for
+from accounting.services.inputs import LineInput, User, VoucherInput
+from accounting.services.posting import voucher_post
 from accounting.services.rules import (
     AccountFacts,
     LineFacts,

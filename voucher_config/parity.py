@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from accounting.legacy.entries import legacy_voucher_input
 from accounting.models import AccountingPeriod, Organization
-from accounting.services.drafts import VoucherInput
+from accounting.services.inputs import VoucherInput
 from voucher_config.form_factory import EntryLookups
 from voucher_config.models import VoucherTypeConfig
 from voucher_config.posting_rules import PostingRuleError, voucher_input

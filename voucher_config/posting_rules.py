@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from accounting.models import ZERO, Account, EntryChannel, Party, VoucherType
-from accounting.services.drafts import LineInput, VoucherInput
+from accounting.services.inputs import LineInput, VoucherInput
 from voucher_config.validation import CORE_HEADER_TYPES, CORE_LINE_TYPES
 
 CENT = Decimal("0.01")

@@ -40,7 +40,7 @@ from accounting.models import (
     VoucherLine,
     VoucherType,
 )
-from accounting.services.drafts import LineInput, VoucherInput
+from accounting.services.inputs import LineInput, VoucherInput
 from accounting.services.rules import Problem, VoucherRejected
 
 CENT = Decimal("0.01")

@@ -22,7 +22,7 @@ from accounting.models import (
     Role,
 )
 from accounting.services.chart import DEMO_CHART, chart_of_accounts_load, chart_rows_from_csv
-from accounting.services.drafts import LineInput, VoucherInput
+from accounting.services.inputs import LineInput, VoucherInput
 from accounting.services.organizations import (
     fiscal_year_create,
     membership_grant,

@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
-from functools import cache, lru_cache
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
-from django.db.models import Field, Model
+from django.db.models import Field
 from django.utils import timezone
 
 from accounting.models import (
-    ZERO,
-    Account,
-    EntryChannel,
     Organization,
     Party,
     Voucher,
     VoucherLine,
     VoucherStatus,
-    VoucherType,
 )
+from accounting.services.facts import account_facts_for
+from accounting.services.history import (
+    column_of,
+    history_rows_copy,
+    history_user,
+    voucher_save_with_history,
+)
+from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.rules import (
     AccountFacts,
     Problem,
@@ -33,179 +33,6 @@ from accounting.services.rules import (
     account_problems,
     amount_problems,
 )
-
-User = AbstractBaseUser | AnonymousUser | None
-
-
-@dataclass
-class LineInput:
-    """One entered line: an account id, one side's amount, and what else the line carries."""
-
-    account_id: int | None
-    debit: Decimal = ZERO
-    credit: Decimal = ZERO
-    description: str = ""
-    party_id: int | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class VoucherInput:
-    """A whole entered voucher, as the forms, the import and the tests hand it over."""
-
-    voucher_type: VoucherType
-    date: date
-    lines: Sequence[LineInput]
-    reference: str = ""
-    narration: str = ""
-    party_id: int | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    entry_channel: str = EntryChannel.LEGACY
-    config_version: int | None = None
-    config_hash: str = ""
-    requires_approval: bool = False
-
-
-def history_user(user: User) -> Any:
-    """The user to stamp on rows and history: the acting user, or nobody when anonymous.
-
-    Typed Any because the user foreign keys expect the configured user model.
-    """
-    return user if getattr(user, "pk", None) else None
-
-
-@cache
-def _historical_model(model: type[Model]) -> Any:
-    # `Model.history` builds a new manager class on every access, which costs more than the
-    # INSERT it is used for; the historical model behind it never changes.
-    return model.history.model  # type: ignore[attr-defined]
-
-
-def history_rows_create(
-    objs: Sequence[Model],
-    *,
-    user: User,
-    when: datetime | None = None,
-    history_type: str = "+",
-    change_reason: str | None = None,
-) -> None:
-    """One history row per object, in one INSERT, as django-simple-history would write them.
-
-    `history_type` is "+" for a new row, "~" for a change and "-" for a deletion.
-    """
-    if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        return
-    historical = _historical_model(type(objs[0]))
-    attnames = [f.attname for f in historical.tracked_fields]
-    stamp = {
-        "history_date": when or timezone.now(),
-        "history_user": history_user(user),
-        "history_change_reason": change_reason,
-        "history_type": history_type,
-    }
-    historical.objects.bulk_create(
-        [historical(**stamp, **{name: getattr(obj, name) for name in attnames}) for obj in objs]
-    )
-
-
-@cache
-def _history_copy_sql(model: type[Model], key: str) -> str:
-    historical = _historical_model(model)
-    quote = connection.ops.quote_name
-    tracked = ", ".join(quote(f.column) for f in historical.tracked_fields)
-    stamp = ", ".join(
-        quote(historical._meta.get_field(name).column)
-        for name in ("history_date", "history_user", "history_change_reason", "history_type")
-    )
-    return (
-        f"INSERT INTO {quote(historical._meta.db_table)} ({tracked}, {stamp})"
-        f" SELECT {tracked}, %s, %s, %s, %s FROM {quote(model._meta.db_table)}"
-        f" WHERE {quote(_column(model, key))} = %s"
-    )
-
-
-def _column(model: type[Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field) and field.column, f"{name} is not a column of {model}"
-    return field.column
-
-
-def history_rows_copy(
-    model: type[Model],
-    *,
-    key: str,
-    value: int,
-    user: User,
-    when: datetime | None = None,
-    history_type: str = "+",
-    change_reason: str | None = None,
-) -> None:
-    """History rows for every row of `model` whose `key` field equals `value`, copied by the
-    database in one INSERT … SELECT, so that a voucher's 1,000 lines cost what 2 lines cost.
-
-    The rows are what django-simple-history writes: the stored values of every tracked field,
-    stamped with date, user, change reason and type ("+" created, "~" changed, "-" deleted).
-    """
-    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        return
-    stamp = [
-        connection.ops.adapt_datetimefield_value(when or timezone.now()),
-        getattr(history_user(user), "pk", None),
-        change_reason,
-        history_type,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_history_copy_sql(model, key), [*stamp, value])
-
-
-def voucher_save_with_history(
-    voucher: Voucher,
-    *,
-    user: User,
-    when: datetime | None = None,
-    update_fields: Sequence[str] | None = None,
-) -> None:
-    """Saves a voucher and writes its history row, copied from the row just saved."""
-    adding = voucher._state.adding
-    voucher.save_without_historical_record(update_fields=update_fields)  # type: ignore[attr-defined]
-    history_rows_copy(
-        Voucher,
-        key="id",
-        value=voucher.pk,
-        user=user,
-        when=when,
-        history_type="+" if adding else "~",
-    )
-
-
-@lru_cache(maxsize=128)
-def _account_facts_sql(count: int) -> str:
-    table = connection.ops.quote_name(Account._meta.db_table)
-    placeholders = ", ".join(["%s"] * count)
-    return (
-        f"SELECT a.id, a.code, a.organization_id, a.is_active,"
-        f" EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = a.id)"
-        f" FROM {table} a WHERE a.id IN ({placeholders})"
-    )
-
-
-def account_facts_for(
-    *, organization: Organization, account_ids: set[int]
-) -> dict[int, AccountFacts]:
-    """The facts posting checks, for every account the lines name, in one query.
-
-    Hand-written SQL: posting runs this for every voucher, and building the same query through
-    the ORM costs several times what the database takes to answer it.
-    """
-    if not account_ids:
-        return {}
-    ids = sorted(account_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(_account_facts_sql(len(ids)), ids)
-        rows = cursor.fetchall()
-    return {
-        row[0]: AccountFacts(row[0], row[1], row[2], bool(row[3]), bool(row[4])) for row in rows
-    }
 
 
 def draft_line_problems(
@@ -261,29 +88,6 @@ def draft_line_problems(
     return problems, facts
 
 
-def build_lines(voucher: Voucher, lines: Sequence[LineInput]) -> list[VoucherLine]:
-    return [
-        VoucherLine(
-            voucher_id=voucher.pk,
-            order=number,
-            account_id=line.account_id,  # type: ignore[misc]  # drafts refuse lines without one
-            debit=line.debit,
-            credit=line.credit,
-            description=line.description,
-            party_id=line.party_id,
-            data=line.data,
-        )
-        for number, line in enumerate(lines, start=1)
-    ]
-
-
-def lines_save_with_history(
-    lines: list[VoucherLine], *, user: User, when: datetime | None = None
-) -> None:
-    VoucherLine.objects.bulk_create(lines)
-    history_rows_create(lines, user=user, when=when)
-
-
 def voucher_lines_create(
     voucher: Voucher, lines: Sequence[LineInput], *, user: User, when: datetime | None = None
 ) -> None:
@@ -303,7 +107,7 @@ _LINE_FIELDS = ("voucher", "order", "account", "debit", "credit", "description",
 @lru_cache(maxsize=64)
 def _lines_insert_sql(rows: int) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(_column(VoucherLine, name)) for name in _LINE_FIELDS)
+    columns = ", ".join(quote(column_of(VoucherLine, name)) for name in _LINE_FIELDS)
     row = "(" + ", ".join(["%s"] * len(_LINE_FIELDS)) + ")"
     return (
         f"INSERT INTO {quote(VoucherLine._meta.db_table)} ({columns})"

@@ -28,7 +28,8 @@ from accounting.models import (
     VoucherLine,
     VoucherType,
 )
-from accounting.services.drafts import LineInput, User, VoucherInput, voucher_draft_create
+from accounting.services.drafts import voucher_draft_create
+from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.posting import voucher_create_posted
 from accounting.services.rules import (
     AccountFacts,

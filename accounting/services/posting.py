@@ -7,36 +7,26 @@ and runs in one transaction, so a refusal or a failure leaves the database exact
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from functools import cache
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounting.models import (
-    Account,
     AccountingPeriod,
     EntryChannel,
-    FiscalYear,
     LedgerEntry,
     Organization,
     Voucher,
     VoucherLine,
     VoucherStatus,
 )
-from accounting.services.drafts import (
-    LineInput,
-    User,
-    VoucherInput,
-    draft_line_problems,
-    history_user,
-    voucher_lines_create,
-    voucher_save_with_history,
-)
+from accounting.services.drafts import draft_line_problems, voucher_lines_create
+from accounting.services.facts import period_for, stored_line_facts
+from accounting.services.history import history_user, voucher_save_with_history
+from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.numbering import number_take
 from accounting.services.rules import (
-    TWO_PLACES,
-    AccountFacts,
     LineFacts,
     Problem,
     VoucherRejected,
@@ -44,78 +34,6 @@ from accounting.services.rules import (
     period_problems,
     status_problems,
 )
-
-
-@cache
-def _period_sql() -> str:
-    period = connection.ops.quote_name(AccountingPeriod._meta.db_table)
-    year = connection.ops.quote_name(FiscalYear._meta.db_table)
-    columns = ", ".join(
-        [f"p.{c}" for c in _PERIOD_COLUMNS] + [f"y.{c}" for c in _FISCAL_YEAR_COLUMNS]
-    )
-    # Fiscal years of an organization never overlap, so at most one period matches.
-    return (
-        f"SELECT {columns} FROM {period} p JOIN {year} y ON y.id = p.fiscal_year_id"
-        " WHERE y.organization_id = %s AND p.start_date <= %s AND p.end_date >= %s"
-    )
-
-
-_PERIOD_COLUMNS = ("id", "fiscal_year_id", "number", "start_date", "end_date", "is_closed")
-_FISCAL_YEAR_COLUMNS = ("id", "organization_id", "code", "start_date", "end_date")
-
-
-def period_for(*, organization_id: int, on: date) -> AccountingPeriod | None:
-    """The accounting period a date falls in, with its fiscal year; None if it is in no year.
-
-    Hand-written SQL for the same reason as `account_facts_for`: it runs for every voucher.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_period_sql(), [organization_id, on, on])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    split = len(_PERIOD_COLUMNS)
-    period = AccountingPeriod.from_db(connection.alias, _PERIOD_COLUMNS, row[:split])
-    period.is_closed = bool(period.is_closed)
-    period.fiscal_year = FiscalYear.from_db(connection.alias, _FISCAL_YEAR_COLUMNS, row[split:])
-    return period
-
-
-@cache
-def _line_facts_sql() -> str:
-    quote = connection.ops.quote_name
-    line = quote(VoucherLine._meta.db_table)
-    account = quote(Account._meta.db_table)
-    # Amounts as text, read back into Decimal exactly: SQLite would hand back floats.
-    return (
-        f"SELECT l.account_id, CAST(l.debit AS TEXT), CAST(l.credit AS TEXT),"
-        f" a.code, a.organization_id, a.is_active,"
-        f" EXISTS (SELECT 1 FROM {account} c WHERE c.parent_id = l.account_id)"
-        f" FROM {line} l JOIN {account} a ON a.id = l.account_id"
-        f" WHERE l.voucher_id = %s ORDER BY l.{quote('order')}, l.id"
-    )
-
-
-def _amount(text: str) -> Decimal:
-    # SQLite gives 100.00 back as "100": show it as the 100.00 it was entered as.
-    value = Decimal(text)
-    return value.quantize(TWO_PLACES) if value == value.quantize(TWO_PLACES) else value
-
-
-def _stored_line_facts(voucher: Voucher) -> list[LineFacts]:
-    """A stored voucher's lines with the facts of their accounts, in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_line_facts_sql(), [voucher.pk])
-        rows = cursor.fetchall()
-    return [
-        LineFacts(
-            account_id=row[0],
-            debit=_amount(row[1]),
-            credit=_amount(row[2]),
-            account=AccountFacts(row[0], row[3], row[4], bool(row[5]), bool(row[6])),
-        )
-        for row in rows
-    ]
 
 
 @cache
@@ -169,7 +87,7 @@ def voucher_post(*, voucher: Voucher, user: User) -> Voucher:
         problems = status_problems(locked.status, requires_approval=locked.requires_approval)
         if problems:
             raise VoucherRejected(label, problems)
-        lines = _stored_line_facts(locked)
+        lines = stored_line_facts(locked)
         period = period_for(organization_id=locked.organization_id, on=locked.date)
         problems = line_problems(lines, organization_id=locked.organization_id)
         problems += period_problems(period, on=locked.date)

@@ -21,7 +21,8 @@ from accounting.legacy.entries import (
 )
 from accounting.legacy.forms import VOUCHER_FORMS, EntryForms
 from accounting.models import Account, AccountType, EntryChannel, Party, PartyRole
-from accounting.services.drafts import VoucherInput, voucher_draft_create
+from accounting.services.drafts import voucher_draft_create
+from accounting.services.inputs import VoucherInput
 from accounting.services.rules import Problem, VoucherRejected
 from tests.factories import AccountFactory, PartyFactory
 

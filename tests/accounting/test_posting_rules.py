@@ -16,12 +16,12 @@ from accounting.models import (
     VoucherStatus,
 )
 from accounting.services.drafts import (
-    LineInput,
     voucher_approve,
     voucher_cancel,
     voucher_draft_create,
     voucher_submit,
 )
+from accounting.services.inputs import LineInput
 from accounting.services.organizations import period_set_closed
 from accounting.services.posting import voucher_create_posted, voucher_post, voucher_reverse
 from accounting.services.rules import VoucherRejected

@@ -19,7 +19,8 @@ from accounting.models import (
     VoucherStatus,
 )
 from accounting.selectors import trial_balance
-from accounting.services.drafts import LineInput, VoucherInput, voucher_draft_create
+from accounting.services.drafts import voucher_draft_create
+from accounting.services.inputs import LineInput, VoucherInput
 from tests.factories import Books
 from tests.voucher_config.test_entry_helpers import (
     HX,

@@ -1,0 +1,105 @@
+"""Audit history rows written the way django-simple-history writes them, in one statement.
+
+Posting writes a voucher and its lines with the ORM's bulk paths or raw SQL, which skip
+simple-history's signals; these helpers write the same history rows, as cheaply as the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Field, Model
+from django.utils import timezone
+
+from accounting.models import Voucher
+from accounting.services.inputs import User
+
+
+def history_user(user: User) -> Any:
+    """The user to stamp on rows and history: the acting user, or nobody when anonymous.
+
+    Typed Any because the user foreign keys expect the configured user model.
+    """
+    return user if getattr(user, "pk", None) else None
+
+
+@cache
+def _historical_model(model: type[Model]) -> Any:
+    # `Model.history` builds a new manager class on every access, which costs more than the
+    # INSERT it is used for; the historical model behind it never changes.
+    return model.history.model  # type: ignore[attr-defined]
+
+
+@cache
+def _history_copy_sql(model: type[Model], key: str) -> str:
+    historical = _historical_model(model)
+    quote = connection.ops.quote_name
+    tracked = ", ".join(quote(f.column) for f in historical.tracked_fields)
+    stamp = ", ".join(
+        quote(historical._meta.get_field(name).column)
+        for name in ("history_date", "history_user", "history_change_reason", "history_type")
+    )
+    return (
+        f"INSERT INTO {quote(historical._meta.db_table)} ({tracked}, {stamp})"
+        f" SELECT {tracked}, %s, %s, %s, %s FROM {quote(model._meta.db_table)}"
+        f" WHERE {quote(column_of(model, key))} = %s"
+    )
+
+
+def column_of(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.column, f"{name} is not a column of {model}"
+    return field.column
+
+
+def history_rows_copy(
+    model: type[Model],
+    *,
+    key: str,
+    value: int,
+    user: User,
+    when: datetime | None = None,
+    history_type: str = "+",
+    change_reason: str | None = None,
+) -> None:
+    """History rows for every row of `model` whose `key` field equals `value`, copied by the
+    database in one INSERT … SELECT, so that a voucher's 1,000 lines cost what 2 lines cost.
+
+    The rows are what django-simple-history writes: the stored values of every tracked field,
+    stamped with date, user, change reason and type ("+" created, "~" changed, "-" deleted).
+    """
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    stamp = [
+        connection.ops.adapt_datetimefield_value(when or timezone.now()),
+        getattr(history_user(user), "pk", None),
+        change_reason,
+        history_type,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_history_copy_sql(model, key), [*stamp, value])
+
+
+def voucher_save_with_history(
+    voucher: Voucher,
+    *,
+    user: User,
+    when: datetime | None = None,
+    update_fields: Sequence[str] | None = None,
+) -> None:
+    """Saves a voucher and writes its history row, copied from the row just saved."""
+    adding = voucher._state.adding
+    voucher.save_without_historical_record(update_fields=update_fields)  # type: ignore[attr-defined]
+    history_rows_copy(
+        Voucher,
+        key="id",
+        value=voucher.pk,
+        user=user,
+        when=when,
+        history_type="+" if adding else "~",
+    )
