@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import transaction
 
-from accounting.models import Membership, Role, Voucher, VoucherStatus
+from accounting.models import Membership, Organization, Role, Voucher, VoucherStatus
 from accounting.services.drafts import (
     voucher_approve,
     voucher_draft_create,
@@ -102,18 +102,22 @@ class EntryOutcome:
 
 def entry_refusal(
     *,
-    membership: Membership,
+    organization: Organization,
+    membership: Membership | None,
     workflow: EntryWorkflow,
     action: EntryAction,
     voucher: Voucher | None,
     type_name: str,
+    voucher_input: VoucherInput | None = None,
 ) -> EntryRefused | None:
-    """Why `membership` may not take `action` on `voucher` (None: a new one), or None if it may.
+    """Why `membership` may not take `action` on `voucher` (None: a new one) with the entry
+    `voucher_input` (None: as stored), or None if it may. A membership of None is an operator's
+    command acting for the organization, which no role limits.
 
     Screens ask this to offer only the buttons that will work; `voucher_enter` enforces it.
     """
     role = workflow.role_for(action)
-    if not membership.has_role(role):
+    if membership is not None and not membership.has_role(role):
         return EntryRefused(
             f"To {action} a {type_name} voucher you need the {role.label} role; yours is "
             f"{membership.get_role_display()}.",
@@ -128,7 +132,7 @@ def entry_refusal(
             )
         return None
     status = voucher.get_status_display().lower()
-    if voucher.organization_id != membership.organization_id:
+    if voucher.organization_id != organization.pk:
         return EntryRefused(f"{voucher} belongs to another organization.", rule="organization")
     if not voucher.is_editable:
         return EntryRefused(f"{voucher} is {status}; it cannot change.", rule="status")
@@ -186,7 +190,8 @@ APPROVAL_COVERS_WHAT_WAS_SUBMITTED = (
 
 def voucher_enter(
     *,
-    membership: Membership,
+    organization: Organization,
+    membership: Membership | None,
     user: User,
     action: EntryAction,
     workflow: EntryWorkflow,
@@ -195,10 +200,11 @@ def voucher_enter(
 ) -> EntryOutcome:
     """Saves an entry as a new or a stored voucher, then submits, approves or posts it.
 
-    `voucher_input` None acts on the stored voucher as it stands. An entry identical to the
-    stored voucher is not written again, so approving or posting acts on exactly what was saved;
-    a changed entry cannot be approved, nor saved over an approved voucher. A new voucher takes
-    `workflow.requires_approval`; a stored one keeps what it was entered with.
+    `membership` is the acting user's in `organization` (None: an operator's command, such as
+    an import). `voucher_input` None acts on the stored voucher as it stands. An entry identical
+    to the stored voucher is not written again, so approving or posting acts on exactly what was
+    saved; a changed entry cannot be approved, nor saved over an approved voucher. A new voucher
+    takes `workflow.requires_approval`; a stored one keeps what it was entered with.
 
     Raises EntryRefused (role, status) before anything is read, and VoucherRejected (the ledger's
     rules, each problem at its line and field) with nothing written.
@@ -209,16 +215,19 @@ def voucher_enter(
         if voucher is not None
         else (voucher_input.voucher_type.name if voucher_input is not None else "")
     ).lower()
+    if membership is not None and membership.organization_id != organization.pk:
+        raise EntryRefused(f"You are not a member of {organization}.", rule="organization")
     refusal = entry_refusal(
+        organization=organization,
         membership=membership,
         workflow=workflow,
         action=action,
         voucher=voucher,
         type_name=type_name,
+        voucher_input=voucher_input,
     )
     if refusal is not None:
         raise refusal
-    organization = membership.organization
     if voucher is None:
         if voucher_input is None:
             raise ValueError("a new voucher needs an entry")

@@ -22,15 +22,15 @@ from accounting.models import (
     Account,
     AccountingPeriod,
     EntryChannel,
+    Membership,
     Organization,
     Party,
     Voucher,
     VoucherLine,
     VoucherType,
 )
-from accounting.services.drafts import voucher_draft_create
+from accounting.services.entering import EntryAction, EntryRefused, EntryWorkflow, voucher_enter
 from accounting.services.inputs import LineInput, User, VoucherInput
-from accounting.services.posting import voucher_create_posted
 from accounting.services.rules import (
     AccountFacts,
     LineFacts,
@@ -550,6 +550,13 @@ def vouchers_import(
     sources, problems = _read_json(text) if file_format == "json" else _read_csv(text)
     if not sources and not problems:
         problems.append(ImportProblem("file", "contains no vouchers"))
+    membership = None
+    if user is not None and user.pk:
+        membership = Membership.objects.filter(organization=organization, user_id=user.pk).first()
+        if membership is None:
+            raise ImportRejected(
+                [ImportProblem("file", f"{user} is not a member of {organization}")]
+            )
     books = _Books.load(organization)
     inputs = [(parsed, _voucher_input(parsed, books)) for parsed in sources]
 
@@ -564,19 +571,24 @@ def vouchers_import(
             if voucher_input is None:
                 continue
             try:
-                if post:
-                    voucher = voucher_create_posted(
-                        organization=organization, voucher_input=voucher_input, user=user
-                    )
-                else:
+                if not post:
                     rule_problems = _posting_problems(voucher_input, books, organization.pk)
                     if rule_problems:
                         raise VoucherRejected(parsed.where, rule_problems)
-                    voucher = voucher_draft_create(
-                        organization=organization, voucher_input=voucher_input, user=user
-                    )
+                voucher = voucher_enter(
+                    organization=organization,
+                    membership=membership,
+                    user=user,
+                    action=EntryAction.POST if post else EntryAction.SAVE,
+                    workflow=EntryWorkflow(),
+                    voucher_input=voucher_input,
+                ).voucher
+                assert voucher is not None
             except VoucherRejected as rejected:
                 parsed.problems += _located(parsed, rejected.problems)
+                continue
+            except EntryRefused as refused:
+                parsed.problems.append(parsed.problem(refused.message))
                 continue
             result.vouchers.append(
                 ImportedVoucher(

@@ -204,15 +204,30 @@ def test_import_vouchers_creates_drafts_without_post(books, customer):
 
 
 def test_import_vouchers_records_the_member_who_imported(books, customer, other_books):
-    clerk = books.member(Role.CLERK, username="clerk")
+    accountant = books.member(Role.ACCOUNTANT, username="accountant")
     other_books.member(username="outsider")
     path = str(FIXTURES / "vouchers.json")
 
-    run("import_vouchers", "--org", "acme", path, "--post", "--user", "clerk")
+    run("import_vouchers", "--org", "acme", path, "--post", "--user", "accountant")
 
-    assert {(v.created_by, v.posted_by) for v in Voucher.objects.all()} == {(clerk, clerk)}
+    assert {(v.created_by, v.posted_by) for v in Voucher.objects.all()} == {
+        (accountant, accountant)
+    }
     with pytest.raises(CommandError, match="No member 'outsider' in acme"):
         run("import_vouchers", "--org", "acme", path, "--user", "outsider")
+
+
+def test_a_clerk_may_import_drafts_but_not_post_them(books, customer, capsys):
+    books.member(Role.CLERK, username="clerk")
+    path = str(FIXTURES / "vouchers.json")
+
+    with pytest.raises(CommandError):
+        run("import_vouchers", "--org", "acme", path, "--post", "--user", "clerk")
+    assert "To post a payment voucher you need the Accountant role" in capsys.readouterr().err
+    assert not Voucher.objects.exists()
+
+    run("import_vouchers", "--org", "acme", path, "--user", "clerk")
+    assert set(Voucher.objects.values_list("status", flat=True)) == {"draft"}
 
 
 def test_import_vouchers_dry_run_writes_nothing(books, customer):

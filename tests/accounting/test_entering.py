@@ -20,6 +20,7 @@ PAYMENT = (("5200", "10.00", ""), ("1120", "", "10.00"))
 
 def enter(books, user, action, *, voucher=None, entry=True, workflow=None, lines=PAYMENT):
     return voucher_enter(
+        organization=books.organization,
         membership=Membership.objects.get(user=user, organization=books.organization),
         user=user,
         action=action,
@@ -149,6 +150,7 @@ def test_a_voucher_of_another_organization_is_refused(books, other_books):
     draft = enter(books, books.member(Role.CLERK), EntryAction.SAVE).voucher
     with pytest.raises(EntryRefused) as refused:
         voucher_enter(
+            organization=other_books.organization,
             membership=Membership.objects.get(user=stranger),
             user=stranger,
             action=EntryAction.SAVE,
