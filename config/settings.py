@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "waffle",
     "simple_history",
     "accounting",
+    "legacy_entry",
     "voucher_config",
 ]
 

@@ -12,6 +12,6 @@ urlpatterns = [
     # screens, served by the legacy or the configuration UI as the rollout flag decides.
     path("", include("voucher_config.urls")),
     path("", include("voucher_config.metrics_urls")),
-    path("", include("accounting.legacy.urls")),
+    path("", include("legacy_entry.urls")),
     path("", include("accounting.urls")),
 ]

@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from accounting.legacy.entries import legacy_voucher_input
 from accounting.models import AccountingPeriod, Organization
 from accounting.services.inputs import VoucherInput
+from legacy_entry.vouchers import legacy_voucher_input
 from voucher_config.form_factory import EntryLookups
 from voucher_config.models import VoucherTypeConfig
 from voucher_config.posting_rules import PostingRuleError, voucher_input

@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from accounting.legacy.views import legacy_entry_edit, legacy_entry_new
 from accounting.models import EntryChannel, Role, Voucher
 from accounting.permissions import OrganizationRequest, organization_role_required
+from legacy_entry.views import legacy_entry_edit, legacy_entry_new
 from voucher_config import views as config_views
 from voucher_config.rollout import route_for, routed
 

@@ -5,9 +5,9 @@ from django.contrib.auth.models import Group
 from django.db.models import Sum
 from waffle.models import Flag
 
-from accounting.legacy.forms import EntryForms as LegacyForms
 from accounting.models import LedgerEntry, Role, Voucher, VoucherStatus
 from accounting.services.organizations import period_set_closed
+from legacy_entry.screen_forms import LegacyForms
 from tests.voucher_config.test_entry_helpers import edit_url, entry_data, new_url
 from voucher_config.models import MetricMinute, VoucherTypeConfig
 from voucher_config.rollout import FLAG_NAME

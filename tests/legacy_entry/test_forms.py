@@ -12,18 +12,19 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from accounting.legacy.entries import (
-    LineSource,
-    legacy_entry,
-    legacy_initial,
-    legacy_voucher_input,
-    rejection_place,
-)
-from accounting.legacy.forms import VOUCHER_FORMS, EntryForms
 from accounting.models import Account, AccountType, EntryChannel, Party, PartyRole
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.inputs import VoucherInput
 from accounting.services.rules import Problem, VoucherRejected
+from legacy_entry.forms import VOUCHER_FORMS
+from legacy_entry.screen_forms import LegacyForms
+from legacy_entry.vouchers import (
+    LineSource,
+    legacy_initial,
+    legacy_voucher,
+    legacy_voucher_input,
+    rejection_place,
+)
 from tests.factories import AccountFactory, PartyFactory
 
 ON = "2026-03-15"
@@ -259,7 +260,7 @@ def test_untaxed_invoice_has_no_tax_line(books, parties):
 
 
 def test_blank_and_removed_lines_are_skipped(books):
-    data = EntryForms.raw_data(
+    data = LegacyForms.raw_data(
         type_code="PV",
         header={"date": ON},
         lines=[
@@ -270,10 +271,10 @@ def test_blank_and_removed_lines_are_skipped(books):
         ],
     )
     data["lines-2-DELETE"] = "on"
-    forms = EntryForms(organization=books.organization, type_code="PV", data=data)
+    forms = LegacyForms(organization=books.organization, type_code="PV", data=data)
     assert forms.is_valid(), forms.error_list()
 
-    made = legacy_entry(entry_forms=forms, voucher_type=books.types["PV"]).voucher_input
+    made = legacy_voucher(legacy_forms=forms, voucher_type=books.types["PV"]).voucher_input
 
     assert [line.debit for line in made.lines] == [D("10.00"), D("5.00"), D("0")]
     assert made.lines[-1].credit == D("15.00")
@@ -289,7 +290,7 @@ def errors_of(books, type_code, header, lines) -> list[str]:
 
 
 def test_bank_field_offers_only_bank_and_cash_accounts(books):
-    form = EntryForms(organization=books.organization, type_code="PV").header
+    form = LegacyForms(organization=books.organization, type_code="PV").header
     codes = [code for code, _ in form.fields["bank_account"].choices if code]
     assert codes == ["1110", "1120", "1130"]
 
@@ -339,7 +340,7 @@ def test_parties_are_offered_by_role_and_organization(books, other_books, partie
         code="X001",
         control_account=other_books.account("1200"),
     )
-    form = EntryForms(organization=books.organization, type_code="SV").header
+    form = LegacyForms(organization=books.organization, type_code="SV").header
     assert [code for code, _ in form.fields["party"].choices if code] == ["B001", "C001"]
 
     for code in ["S001", "X001"]:
@@ -399,7 +400,7 @@ def test_unknown_voucher_type_is_refused(books):
 
 
 def test_line_inputs_carry_their_line_number_in_an_aria_label(books):
-    forms = EntryForms(organization=books.organization, type_code="SV")
+    forms = LegacyForms(organization=books.organization, type_code="SV")
     html = str(forms.lines.forms[1]["account"])
     assert 'aria-label="Account, line 2"' in html
     assert 'aria-label="Remove, line 2"' in str(forms.lines.forms[1]["DELETE"])
@@ -418,10 +419,10 @@ def test_many_lines_read_each_choice_list_once(books, django_assert_max_num_quer
 
 
 def test_posting_problems_land_on_the_line_or_the_header_field_that_made_the_line(books, parties):
-    forms = EntryForms(
+    forms = LegacyForms(
         organization=books.organization,
         type_code="SV",
-        data=EntryForms.raw_data(
+        data=LegacyForms.raw_data(
             type_code="SV",
             header={"date": ON, "party": "C001"},
             lines=[
@@ -431,7 +432,7 @@ def test_posting_problems_land_on_the_line_or_the_header_field_that_made_the_lin
         ),
     )
     assert forms.is_valid(), forms.error_list()
-    made = legacy_entry(entry_forms=forms, voucher_type=books.types["SV"])
+    made = legacy_voucher(legacy_forms=forms, voucher_type=books.types["SV"])
     assert made.sources == [
         LineSource(field="party"),
         LineSource(line=1),
@@ -448,7 +449,7 @@ def test_posting_problems_land_on_the_line_or_the_header_field_that_made_the_lin
         ],
     )
 
-    rest = rejection_place(entry_forms=forms, sources=made.sources, rejected=rejected)
+    rest = rejection_place(legacy_forms=forms, sources=made.sources, rejected=rejected)
 
     assert rest == ["New SV: is not balanced"]
     assert forms.header.errors["party"] == ["account 1200 is inactive"]
@@ -597,7 +598,7 @@ def test_every_account_filter_matches_the_baseline_configuration(books, parties)
     for type_code in VOUCHER_FORMS:
         path = Path(settings.BASE_DIR) / "voucher_config" / "baseline" / f"{type_code.lower()}.json"
         definition = json.loads(path.read_text())
-        forms = EntryForms(organization=books.organization, type_code=type_code)
+        forms = LegacyForms(organization=books.organization, type_code=type_code)
         for section, form in (
             ("header_fields", forms.header),
             ("line_fields", forms.lines.forms[0]),

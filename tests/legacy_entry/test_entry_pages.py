@@ -14,8 +14,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounting.legacy.entries import legacy_initial
-from accounting.legacy.forms import EntryForms
 from accounting.models import (
     EntryChannel,
     LedgerEntry,
@@ -26,6 +24,8 @@ from accounting.models import (
 )
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.organizations import period_set_closed
+from legacy_entry.screen_forms import LegacyForms
+from legacy_entry.vouchers import legacy_initial
 from tests import factories
 
 ON = "2026-03-15"
@@ -37,7 +37,7 @@ def sign_in(client, books, role=Role.ACCOUNTANT):
 
 
 def form_data(type_code, header, lines, action):
-    data = EntryForms.raw_data(type_code=type_code, header={"date": ON, **header}, lines=lines)
+    data = LegacyForms.raw_data(type_code=type_code, header={"date": ON, **header}, lines=lines)
     return {**data, "action": action}
 
 
@@ -441,7 +441,7 @@ def test_config_entered_draft_opens_in_the_legacy_form_and_posts_the_same_lines(
 
     header, lines = legacy_initial(voucher=draft)
     data = {
-        **EntryForms.raw_data(type_code="PV", header={**header, "date": ON}, lines=lines),
+        **LegacyForms.raw_data(type_code="PV", header={**header, "date": ON}, lines=lines),
         "action": "post",
     }
     posted = client.post(edit_url(draft), data)
@@ -496,8 +496,8 @@ def test_unknown_or_inactive_voucher_type_is_not_found(client, books):
 def test_entry_outcomes_are_noted_for_the_rollout_router(rf, books, parties):
     from django.contrib.messages.storage.fallback import FallbackStorage
 
-    from accounting.legacy.views import legacy_entry_new
     from accounting.outcomes import CREATED, POST_FAILED, POSTED, outcomes_of
+    from legacy_entry.views import legacy_entry_new
 
     user = books.member(Role.ACCOUNTANT)
     header, lines, _ = CASES["PV"]

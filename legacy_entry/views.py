@@ -16,8 +16,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from accounting.legacy.entries import LegacyEntry, legacy_entry, legacy_initial, rejection_place
-from accounting.legacy.forms import LINE_PREFIX, VOUCHER_FORMS, EntryForms
 from accounting.models import EDITABLE_STATUSES, Role, Voucher, VoucherStatus, VoucherType
 from accounting.outcomes import CREATED, POST_FAILED, POSTED, SAVED, outcome_note
 from accounting.permissions import (
@@ -34,6 +32,9 @@ from accounting.services.drafts import (
 )
 from accounting.services.posting import voucher_create_posted, voucher_post
 from accounting.services.rules import Problem, VoucherRejected
+from legacy_entry.forms import LINE_PREFIX, VOUCHER_FORMS
+from legacy_entry.screen_forms import LegacyForms
+from legacy_entry.vouchers import LegacyVoucher, legacy_initial, legacy_voucher, rejection_place
 
 SAVE = "save"
 SUBMIT = "submit"
@@ -43,7 +44,7 @@ ADD_LINE = "add_line"
 ACTIONS = (SAVE, SUBMIT, APPROVE, POST, ADD_LINE)
 ACCOUNTANT_ACTIONS = {APPROVE: "approve", POST: "post"}
 
-TEMPLATE = "accounting/legacy/entry.html"
+TEMPLATE = "legacy_entry/entry.html"
 
 
 def _voucher_type_or_404(request: OrganizationRequest, type_code: str) -> VoucherType:
@@ -64,7 +65,7 @@ def _action(request: OrganizationRequest) -> str:
 def _render(
     request: OrganizationRequest,
     *,
-    entry_forms: EntryForms,
+    legacy_forms: LegacyForms,
     voucher_type: VoucherType,
     voucher: Voucher | None = None,
     problems: list[str] | None = None,
@@ -83,10 +84,10 @@ def _render(
         "title": title,
         "voucher_type": voucher_type,
         "voucher": voucher,
-        "header": entry_forms.header,
-        "lines": entry_forms.lines,
+        "header": legacy_forms.header,
+        "lines": legacy_forms.lines,
         "problems": problems or [],
-        "has_errors": entry_forms.has_errors(),
+        "has_errors": legacy_forms.has_errors(),
         "action_url": action_url,
         "editable": editable,
         "can_submit": editable and stored_status == VoucherStatus.DRAFT,
@@ -108,10 +109,10 @@ def _refused(request: OrganizationRequest, action: str) -> HttpResponse | None:
 
 
 def _store(
-    request: OrganizationRequest, *, action: str, entry: LegacyEntry, voucher: Voucher | None
+    request: OrganizationRequest, *, action: str, entered: LegacyVoucher, voucher: Voucher | None
 ) -> Voucher:
-    """Saves the entry and carries out the action, all or nothing."""
-    user, voucher_input = request.user, entry.voucher_input
+    """Saves the voucher entered and carries out the action, all or nothing."""
+    user, voucher_input = request.user, entered.voucher_input
     if voucher is None and action == POST:
         # A new voucher posts in one step: a refusal leaves nothing behind.
         return voucher_create_posted(
@@ -147,10 +148,12 @@ def _entry_post(
         return refusal
     organization, type_code = request.organization, voucher_type.code
     if action == ADD_LINE:
-        entry_forms = EntryForms.with_added_line(
+        legacy_forms = LegacyForms.with_added_line(
             organization=organization, type_code=type_code, data=request.POST
         )
-        return _render(request, entry_forms=entry_forms, voucher_type=voucher_type, voucher=voucher)
+        return _render(
+            request, legacy_forms=legacy_forms, voucher_type=voucher_type, voucher=voucher
+        )
     if voucher is not None and (
         action == APPROVE
         or voucher.status == VoucherStatus.APPROVED
@@ -159,32 +162,34 @@ def _entry_post(
         # These act on the voucher as it was submitted or approved, not on the form's values.
         return _stored_voucher_action(request, action=action, voucher=voucher)
 
-    entry_forms = EntryForms(organization=organization, type_code=type_code, data=request.POST)
+    legacy_forms = LegacyForms(organization=organization, type_code=type_code, data=request.POST)
     if voucher is None and action == APPROVE:
-        entry_forms.is_valid()
+        legacy_forms.is_valid()
         problem = "Save the voucher and submit it for approval before approving it."
         return _render(
-            request, entry_forms=entry_forms, voucher_type=voucher_type, problems=[problem]
+            request, legacy_forms=legacy_forms, voucher_type=voucher_type, problems=[problem]
         )
-    if not entry_forms.is_valid():
-        return _render(request, entry_forms=entry_forms, voucher_type=voucher_type, voucher=voucher)
-    entry = legacy_entry(entry_forms=entry_forms, voucher_type=voucher_type)
+    if not legacy_forms.is_valid():
+        return _render(
+            request, legacy_forms=legacy_forms, voucher_type=voucher_type, voucher=voucher
+        )
+    entered = legacy_voucher(legacy_forms=legacy_forms, voucher_type=voucher_type)
     if voucher is not None:
         # The approval a voucher needs was decided when it was first entered; keep it.
-        entry.voucher_input.requires_approval = voucher.requires_approval
+        entered.voucher_input.requires_approval = voucher.requires_approval
     try:
-        saved = _store(request, action=action, entry=entry, voucher=voucher)
+        saved = _store(request, action=action, entered=entered, voucher=voucher)
     except VoucherRejected as rejected:
         if action == POST:
             outcome_note(request, kind=POST_FAILED, reason=rejected.reason)
         problems = rejection_place(
-            entry_forms=entry_forms, sources=entry.sources, rejected=rejected
+            legacy_forms=legacy_forms, sources=entered.sources, rejected=rejected
         )
         verb = "posted" if action == POST else "saved"
         summary = f"Nothing was {verb}: correct the errors shown below."
         return _render(
             request,
-            entry_forms=entry_forms,
+            legacy_forms=legacy_forms,
             voucher_type=voucher_type,
             voucher=voucher,
             problems=[summary, *problems],
@@ -216,17 +221,17 @@ def _stored_voucher_action(
         if action == POST:
             outcome_note(request, kind=POST_FAILED, reason=rejected.reason)
         if voucher.status == VoucherStatus.APPROVED or not _has_entry(request):
-            entry_forms = _stored_forms(request, voucher=voucher)
+            legacy_forms = _stored_forms(request, voucher=voucher)
         else:
             # Keep what the user typed; the refusal is about the voucher, not the values.
-            entry_forms = EntryForms(
+            legacy_forms = LegacyForms(
                 organization=request.organization,
                 type_code=voucher.voucher_type.code,
                 data=request.POST,
             )
         return _render(
             request,
-            entry_forms=entry_forms,
+            legacy_forms=legacy_forms,
             voucher_type=voucher.voucher_type,
             voucher=voucher,
             problems=rejected.messages,
@@ -239,9 +244,9 @@ def _has_entry(request: OrganizationRequest) -> bool:
     return f"{LINE_PREFIX}-TOTAL_FORMS" in request.POST
 
 
-def _stored_forms(request: OrganizationRequest, *, voucher: Voucher) -> EntryForms:
+def _stored_forms(request: OrganizationRequest, *, voucher: Voucher) -> LegacyForms:
     header, lines = legacy_initial(voucher=voucher)
-    entry_forms = EntryForms(
+    legacy_forms = LegacyForms(
         organization=request.organization,
         type_code=voucher.voucher_type.code,
         initial_header=header,
@@ -249,8 +254,8 @@ def _stored_forms(request: OrganizationRequest, *, voucher: Voucher) -> EntryFor
         blank_lines=0 if voucher.status == VoucherStatus.APPROVED else 1,
     )
     if voucher.status == VoucherStatus.APPROVED:
-        entry_forms.disable()
-    return entry_forms
+        legacy_forms.disable()
+    return legacy_forms
 
 
 @organization_role_required(Role.CLERK)
@@ -259,8 +264,8 @@ def legacy_entry_new(request: OrganizationRequest, type_code: str) -> HttpRespon
     voucher_type = _voucher_type_or_404(request, type_code)
     if request.method == "POST":
         return _entry_post(request, voucher_type=voucher_type, voucher=None)
-    entry_forms = EntryForms(organization=request.organization, type_code=voucher_type.code)
-    return _render(request, entry_forms=entry_forms, voucher_type=voucher_type)
+    legacy_forms = LegacyForms(organization=request.organization, type_code=voucher_type.code)
+    return _render(request, legacy_forms=legacy_forms, voucher_type=voucher_type)
 
 
 @organization_role_required(Role.CLERK)
@@ -280,7 +285,7 @@ def legacy_entry_edit(request: OrganizationRequest, pk: int) -> HttpResponse:
         return _entry_post(request, voucher_type=voucher.voucher_type, voucher=voucher)
     return _render(
         request,
-        entry_forms=_stored_forms(request, voucher=voucher),
+        legacy_forms=_stored_forms(request, voucher=voucher),
         voucher_type=voucher.voucher_type,
         voucher=voucher,
     )

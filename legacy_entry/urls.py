@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounting.legacy import views
+from legacy_entry import views
 
 urlpatterns = [
     path(

@@ -1,4 +1,4 @@
-"""How a legacy entry becomes a voucher, and how a stored draft opens again in a legacy form.
+"""How a legacy entry becomes a voucher, how a stored voucher opens again, where a refusal goes.
 
 The three posting rules are written out here by hand. They make the same lines, in the same order
 and with the same `data`, as the configuration-driven entry does for the baseline configurations
@@ -22,14 +22,6 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accounting.legacy.forms import (
-    COUNTERPART,
-    INVOICE,
-    JOURNAL,
-    EntryForms,
-    VoucherForm,
-    voucher_form_class,
-)
 from accounting.models import (
     ZERO,
     Account,
@@ -42,13 +34,12 @@ from accounting.models import (
 )
 from accounting.services.inputs import LineInput, VoucherInput
 from accounting.services.rules import Problem, VoucherRejected
+from legacy_entry.forms import COUNTERPART, INVOICE, JOURNAL, VoucherForm, voucher_form_class
+from legacy_entry.screen_forms import LegacyForms
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 GENERATED = "generated"  # key in a line's data marking a line the posting rule added
-
-# The header field a generated line is made from: its problems are shown there.
-GENERATED_FROM = {"counterpart": "bank_account", "party": "party", "tax": "tax_account"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +51,7 @@ class LineSource:
 
 
 @dataclass
-class LegacyEntry:
+class LegacyVoucher:
     """A valid legacy entry as the ledger takes it, and where each of its lines came from."""
 
     voucher_input: VoucherInput
@@ -202,11 +193,11 @@ def _invoice_lines(
     return inputs, sources
 
 
-def legacy_entry(*, entry_forms: EntryForms, voucher_type: VoucherType) -> LegacyEntry:
+def legacy_voucher(*, legacy_forms: LegacyForms, voucher_type: VoucherType) -> LegacyVoucher:
     """The voucher a valid legacy entry makes, stamped as entered through the legacy channel."""
-    header_form = entry_forms.header
+    header_form = legacy_forms.header
     header = header_form.cleaned_data
-    lines = [(index, form.cleaned_data) for index, form in entry_forms.lines.filled_forms()]
+    lines = [(index, form.cleaned_data) for index, form in legacy_forms.lines.filled_forms()]
     rule, side = header_form.posting_rule, header_form.side
     if rule == JOURNAL:
         inputs, sources = _journal_lines(lines)
@@ -226,7 +217,7 @@ def legacy_entry(*, entry_forms: EntryForms, voucher_type: VoucherType) -> Legac
         data={name: stored_value(header.get(name)) for name in header_form.data_field_names()},
         entry_channel=EntryChannel.LEGACY,
     )
-    return LegacyEntry(voucher_input=voucher_input, sources=sources)
+    return LegacyVoucher(voucher_input=voucher_input, sources=sources)
 
 
 def legacy_voucher_input(
@@ -246,14 +237,14 @@ def legacy_voucher_input(
     voucher_type = VoucherType.objects.filter(organization=organization, code=code).first()
     if voucher_type is None:
         raise ValidationError(f"{organization} has no voucher type {code}.")
-    entry_forms = EntryForms(
+    legacy_forms = LegacyForms(
         organization=organization,
         type_code=code,
-        data=EntryForms.raw_data(type_code=code, header=header, lines=lines),
+        data=LegacyForms.raw_data(type_code=code, header=header, lines=lines),
     )
-    if not entry_forms.is_valid():
-        raise ValidationError(entry_forms.error_list())
-    return legacy_entry(entry_forms=entry_forms, voucher_type=voucher_type).voucher_input
+    if not legacy_forms.is_valid():
+        raise ValidationError(legacy_forms.error_list())
+    return legacy_voucher(legacy_forms=legacy_forms, voucher_type=voucher_type).voucher_input
 
 
 # --- a stored voucher back into the form -------------------------------------------------------
@@ -338,17 +329,17 @@ def _line_field(form: forms.Form, field: str | None) -> str | None:
 
 
 def rejection_place(
-    *, entry_forms: EntryForms, sources: Sequence[LineSource], rejected: VoucherRejected
+    *, legacy_forms: LegacyForms, sources: Sequence[LineSource], rejected: VoucherRejected
 ) -> list[str]:
     """Puts each problem on the line or header field it is about; returns the rest.
 
     Line numbers in the problems count the voucher's lines, generated ones included; `sources`
     turns them back into the grid's lines and the header fields the generated lines come from.
     """
-    header = entry_forms.header
+    header = legacy_forms.header
     rest: list[str] = []
     for problem in rejected.problems:
-        if not _placed(problem, header=header, entry_forms=entry_forms, sources=sources):
+        if not _placed(problem, header=header, legacy_forms=legacy_forms, sources=sources):
             rest.append(problem.describe(rejected.voucher_label))
     return rest
 
@@ -357,7 +348,7 @@ def _placed(
     problem: Problem,
     *,
     header: VoucherForm,
-    entry_forms: EntryForms,
+    legacy_forms: LegacyForms,
     sources: Sequence[LineSource],
 ) -> bool:
     if problem.line is None:
@@ -373,6 +364,6 @@ def _placed(
         return True
     if source.line is None:
         return False
-    form = entry_forms.lines.forms[source.line]
+    form = legacy_forms.lines.forms[source.line]
     form.add_error(_line_field(form, problem.field), problem.message)
     return True
