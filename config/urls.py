@@ -12,6 +12,5 @@ urlpatterns = [
     # screens, served by the legacy or the configuration UI as the rollout flag decides.
     path("", include("voucher_config.urls")),
     path("", include("voucher_config.metrics_urls")),
-    path("", include("legacy_entry.urls")),
     path("", include("accounting.urls")),
 ]

@@ -2,7 +2,9 @@
 
 Each button posts the whole form with its `action`: save a draft, submit it for approval,
 approve it, post it, or add a line (which only re-renders the form with one more blank line).
-The rollout router calls these views directly, so they stay plain functions of a request.
+Saving and acting go through the ledger's entry service, as on every screen. The page is served
+by whoever routes entry requests; the form posts back to the routed entry URL with a signed mark
+saying this screen drew it.
 """
 
 from __future__ import annotations
@@ -10,28 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
 
-from accounting.models import EDITABLE_STATUSES, Role, Voucher, VoucherStatus, VoucherType
-from accounting.outcomes import CREATED, POST_FAILED, POSTED, SAVED, outcome_note
-from accounting.permissions import (
-    OrganizationRequest,
-    forbidden,
-    organization_object_or_404,
-    organization_role_required,
+from accounting.entry_pages import OutcomeListener, ignore_outcome, screen_mark
+from accounting.models import EDITABLE_STATUSES, EntryChannel, Voucher, VoucherStatus, VoucherType
+from accounting.permissions import OrganizationRequest
+from accounting.services.entering import (
+    EntryAction,
+    EntryOutcome,
+    EntryRefused,
+    EntryWorkflow,
+    voucher_enter,
 )
-from accounting.services.drafts import (
-    voucher_approve,
-    voucher_draft_create,
-    voucher_draft_update,
-    voucher_submit,
-)
-from accounting.services.posting import voucher_create_posted, voucher_post
-from accounting.services.rules import Problem, VoucherRejected
+from accounting.services.rules import VoucherRejected
 from legacy_entry.forms import LINE_PREFIX, VOUCHER_FORMS
 from legacy_entry.screen_forms import LegacyForms
 from legacy_entry.vouchers import LegacyVoucher, legacy_initial, legacy_voucher, rejection_place
@@ -42,19 +37,10 @@ APPROVE = "approve"
 POST = "post"
 ADD_LINE = "add_line"
 ACTIONS = (SAVE, SUBMIT, APPROVE, POST, ADD_LINE)
-ACCOUNTANT_ACTIONS = {APPROVE: "approve", POST: "post"}
+# The legacy screens know no configuration: approving and posting are an accountant's job.
+LEGACY_WORKFLOW = EntryWorkflow()
 
 TEMPLATE = "legacy_entry/entry.html"
-
-
-def _voucher_type_or_404(request: OrganizationRequest, type_code: str) -> VoucherType:
-    code = type_code.upper()
-    voucher_type = VoucherType.objects.filter(
-        organization=request.organization, code=code, is_active=True
-    ).first()
-    if voucher_type is None or code not in VOUCHER_FORMS:
-        raise Http404(f"There is no legacy entry form for voucher type {type_code!r}.")
-    return voucher_type
 
 
 def _action(request: OrganizationRequest) -> str:
@@ -69,17 +55,17 @@ def _render(
     voucher_type: VoucherType,
     voucher: Voucher | None = None,
     problems: list[str] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     membership = request.membership
-    is_accountant = membership.has_role(Role.ACCOUNTANT)
     stored_status = voucher.status if voucher is not None else VoucherStatus.DRAFT
     editable = stored_status in (VoucherStatus.DRAFT, VoucherStatus.SUBMITTED)
     if voucher is None:
         title = f"New {voucher_type.name.lower()} voucher"
-        action_url = reverse("legacy-entry-new", args=[voucher_type.code])
+        action_url = reverse("entry-new", args=[voucher_type.code])
     else:
         title = f"Edit {voucher_type.name.lower()} voucher {voucher}"
-        action_url = reverse("legacy-entry-edit", args=[voucher.pk])
+        action_url = reverse("entry-edit", args=[voucher.pk])
     context: dict[str, Any] = {
         "title": title,
         "voucher_type": voucher_type,
@@ -89,63 +75,68 @@ def _render(
         "problems": problems or [],
         "has_errors": legacy_forms.has_errors(),
         "action_url": action_url,
+        "screen_mark": screen_mark(EntryChannel.LEGACY),
         "editable": editable,
         "can_submit": editable and stored_status == VoucherStatus.DRAFT,
-        "can_approve": is_accountant and stored_status == VoucherStatus.SUBMITTED,
-        "can_post": is_accountant
+        "can_approve": LEGACY_WORKFLOW.allows(membership, EntryAction.APPROVE)
+        and stored_status == VoucherStatus.SUBMITTED,
+        "can_post": LEGACY_WORKFLOW.allows(membership, EntryAction.POST)
         and stored_status in (VoucherStatus.DRAFT, VoucherStatus.APPROVED),
     }
-    return render(request, TEMPLATE, context)
+    return render(request, TEMPLATE, context, status=status)
 
 
-def _refused(request: OrganizationRequest, action: str) -> HttpResponse | None:
-    if action in ACCOUNTANT_ACTIONS and not request.membership.has_role(Role.ACCOUNTANT):
-        return forbidden(
-            request,
-            f"Only an accountant or an administrator can {ACCOUNTANT_ACTIONS[action]} a voucher; "
-            f"your role in {request.organization} is {request.membership.get_role_display()}.",
-        )
-    return None
+def _refusal_shown(
+    request: OrganizationRequest,
+    refused: EntryRefused,
+    *,
+    voucher_type: VoucherType,
+    voucher: Voucher | None,
+) -> HttpResponse:
+    """The form again, as the user left it, with why the action is not theirs to take."""
+    legacy_forms = _forms_as_posted(request, voucher_type=voucher_type, voucher=voucher)
+    return _render(
+        request,
+        legacy_forms=legacy_forms,
+        voucher_type=voucher_type,
+        voucher=voucher,
+        problems=[refused.message],
+        status=403,
+    )
 
 
-def _store(
-    request: OrganizationRequest, *, action: str, entered: LegacyVoucher, voucher: Voucher | None
-) -> Voucher:
-    """Saves the voucher entered and carries out the action, all or nothing."""
-    user, voucher_input = request.user, entered.voucher_input
-    if voucher is None and action == POST:
-        # A new voucher posts in one step: a refusal leaves nothing behind.
-        return voucher_create_posted(
-            organization=request.organization, voucher_input=voucher_input, user=user
-        )
-    with transaction.atomic():
-        if voucher is None:
-            saved = voucher_draft_create(
-                organization=request.organization, voucher_input=voucher_input, user=user
-            )
-        else:
-            saved = voucher_draft_update(voucher=voucher, voucher_input=voucher_input, user=user)
-        if action == SUBMIT:
-            saved = voucher_submit(voucher=saved, user=user)
-        elif action == POST:
-            saved = voucher_post(voucher=saved, user=user)
-    return saved
+def _forms_as_posted(
+    request: OrganizationRequest, *, voucher_type: VoucherType, voucher: Voucher | None
+) -> LegacyForms:
+    if voucher is not None and (
+        voucher.status == VoucherStatus.APPROVED or not _has_entry(request)
+    ):
+        return _stored_forms(request, voucher=voucher)
+    legacy_forms = LegacyForms(
+        organization=request.organization, type_code=voucher_type.code, data=request.POST
+    )
+    legacy_forms.is_valid()
+    return legacy_forms
 
 
-DONE = {
-    SAVE: "Draft {voucher} is saved.",
-    SUBMIT: "{voucher} is submitted for approval.",
-    POST: "{voucher} is posted.",
-}
+def _acts_on_stored(action: str, voucher: Voucher | None) -> bool:
+    """Approving, and posting a submitted or approved voucher, act on the voucher as it was
+    submitted: an approved voucher's form is shown read-only and posts no values."""
+    return voucher is not None and (
+        action == APPROVE
+        or voucher.status == VoucherStatus.APPROVED
+        or (action == POST and voucher.status == VoucherStatus.SUBMITTED)
+    )
 
 
 def _entry_post(
-    request: OrganizationRequest, *, voucher_type: VoucherType, voucher: Voucher | None
+    request: OrganizationRequest,
+    *,
+    voucher_type: VoucherType,
+    voucher: Voucher | None,
+    on_outcome: OutcomeListener,
 ) -> HttpResponse:
     action = _action(request)
-    refusal = _refused(request, action)
-    if refusal is not None:
-        return refusal
     organization, type_code = request.organization, voucher_type.code
     if action == ADD_LINE:
         legacy_forms = LegacyForms.with_added_line(
@@ -154,90 +145,56 @@ def _entry_post(
         return _render(
             request, legacy_forms=legacy_forms, voucher_type=voucher_type, voucher=voucher
         )
-    if voucher is not None and (
-        action == APPROVE
-        or voucher.status == VoucherStatus.APPROVED
-        or (action == POST and voucher.status == VoucherStatus.SUBMITTED)
-    ):
-        # These act on the voucher as it was submitted or approved, not on the form's values.
-        return _stored_voucher_action(request, action=action, voucher=voucher)
-
-    legacy_forms = LegacyForms(organization=organization, type_code=type_code, data=request.POST)
-    if voucher is None and action == APPROVE:
-        legacy_forms.is_valid()
-        problem = "Save the voucher and submit it for approval before approving it."
-        return _render(
-            request, legacy_forms=legacy_forms, voucher_type=voucher_type, problems=[problem]
+    entry_action = EntryAction(action)
+    entered: LegacyVoucher | None = None
+    legacy_forms: LegacyForms | None = None
+    if not _acts_on_stored(action, voucher):
+        legacy_forms = LegacyForms(
+            organization=organization, type_code=type_code, data=request.POST
         )
-    if not legacy_forms.is_valid():
-        return _render(
-            request, legacy_forms=legacy_forms, voucher_type=voucher_type, voucher=voucher
-        )
-    entered = legacy_voucher(legacy_forms=legacy_forms, voucher_type=voucher_type)
-    if voucher is not None:
-        # The approval a voucher needs was decided when it was first entered; keep it.
-        entered.voucher_input.requires_approval = voucher.requires_approval
+        if not legacy_forms.is_valid():
+            return _render(
+                request,
+                legacy_forms=legacy_forms,
+                voucher_type=voucher_type,
+                voucher=voucher,
+                status=422,
+            )
+        entered = legacy_voucher(legacy_forms=legacy_forms, voucher_type=voucher_type)
     try:
-        saved = _store(request, action=action, entered=entered, voucher=voucher)
-    except VoucherRejected as rejected:
-        if action == POST:
-            outcome_note(request, kind=POST_FAILED, reason=rejected.reason)
-        problems = rejection_place(
-            legacy_forms=legacy_forms, sources=entered.sources, rejected=rejected
+        outcome = voucher_enter(
+            organization=organization,
+            membership=request.membership,
+            user=request.user,
+            action=entry_action,
+            workflow=LEGACY_WORKFLOW,
+            voucher_input=entered.voucher_input if entered is not None else None,
+            voucher=voucher,
         )
-        verb = "posted" if action == POST else "saved"
-        summary = f"Nothing was {verb}: correct the errors shown below."
+    except EntryRefused as refused:
+        return _refusal_shown(request, refused, voucher_type=voucher_type, voucher=voucher)
+    except VoucherRejected as rejected:
+        on_outcome(EntryOutcome.failed(entry_action, rejected))
+        if legacy_forms is None or entered is None:
+            legacy_forms = _forms_as_posted(request, voucher_type=voucher_type, voucher=voucher)
+            problems = rejected.messages
+        else:
+            problems = rejection_place(
+                legacy_forms=legacy_forms, sources=entered.sources, rejected=rejected
+            )
+        verb = "posted" if entry_action == EntryAction.POST else "saved"
         return _render(
             request,
             legacy_forms=legacy_forms,
             voucher_type=voucher_type,
             voucher=voucher,
-            problems=[summary, *problems],
+            problems=[f"Nothing was {verb}: correct the errors shown below.", *problems],
+            status=422,
         )
-    outcome_note(request, kind=CREATED if voucher is None else SAVED, voucher_id=saved.pk)
-    if action == POST:
-        outcome_note(request, kind=POSTED, voucher_id=saved.pk)
-    messages.success(request, DONE.get(action, DONE[SAVE]).format(voucher=saved))
-    return redirect(reverse("voucher-detail", args=[saved.pk]))
-
-
-def _stored_voucher_action(
-    request: OrganizationRequest, *, action: str, voucher: Voucher
-) -> HttpResponse:
-    """Approving, or posting an approved voucher: acts on the voucher as stored, not the form."""
-    try:
-        if action == APPROVE:
-            done = voucher_approve(voucher=voucher, user=request.user)
-            message = f"{done} is approved."
-        elif action == POST:
-            done = voucher_post(voucher=voucher, user=request.user)
-            outcome_note(request, kind=POSTED, voucher_id=done.pk)
-            message = f"{done} is posted."
-        else:
-            status = voucher.get_status_display().lower()
-            problem = Problem(f"is {status} and can no longer be changed; post it", rule="status")
-            raise VoucherRejected(str(voucher), [problem])
-    except VoucherRejected as rejected:
-        if action == POST:
-            outcome_note(request, kind=POST_FAILED, reason=rejected.reason)
-        if voucher.status == VoucherStatus.APPROVED or not _has_entry(request):
-            legacy_forms = _stored_forms(request, voucher=voucher)
-        else:
-            # Keep what the user typed; the refusal is about the voucher, not the values.
-            legacy_forms = LegacyForms(
-                organization=request.organization,
-                type_code=voucher.voucher_type.code,
-                data=request.POST,
-            )
-        return _render(
-            request,
-            legacy_forms=legacy_forms,
-            voucher_type=voucher.voucher_type,
-            voucher=voucher,
-            problems=rejected.messages,
-        )
-    messages.success(request, message)
-    return redirect(reverse("voucher-detail", args=[done.pk]))
+    on_outcome(outcome)
+    assert outcome.voucher is not None
+    messages.success(request, outcome.message)
+    return redirect(reverse("voucher-detail", args=[outcome.voucher.pk]))
 
 
 def _has_entry(request: OrganizationRequest) -> bool:
@@ -258,34 +215,32 @@ def _stored_forms(request: OrganizationRequest, *, voucher: Voucher) -> LegacyFo
     return legacy_forms
 
 
-@organization_role_required(Role.CLERK)
-@require_http_methods(["GET", "POST"])
-def legacy_entry_new(request: OrganizationRequest, type_code: str) -> HttpResponse:
-    voucher_type = _voucher_type_or_404(request, type_code)
-    if request.method == "POST":
-        return _entry_post(request, voucher_type=voucher_type, voucher=None)
-    legacy_forms = LegacyForms(organization=request.organization, type_code=voucher_type.code)
-    return _render(request, legacy_forms=legacy_forms, voucher_type=voucher_type)
+def legacy_entry_page(
+    request: OrganizationRequest,
+    *,
+    voucher_type: VoucherType,
+    voucher: Voucher | None,
+    on_outcome: OutcomeListener = ignore_outcome,
+) -> HttpResponse:
+    """The legacy page of a new voucher of `voucher_type`, or of the stored `voucher`: GET draws
+    the form, POST acts on the button used and tells `on_outcome` what it did.
 
-
-@organization_role_required(Role.CLERK)
-@require_http_methods(["GET", "POST"])
-def legacy_entry_edit(request: OrganizationRequest, pk: int) -> HttpResponse:
-    voucher = organization_object_or_404(
-        request, Voucher.objects.select_related("voucher_type", "party"), pk=pk
-    )
-    if voucher.voucher_type.code not in VOUCHER_FORMS:
-        raise Http404(f"There is no legacy entry form for voucher type {voucher.voucher_type}.")
-    if voucher.status not in EDITABLE_STATUSES:
+    Whoever serves it has checked that the user is a member (a clerk at least) of the voucher's
+    organization and that the voucher is theirs.
+    """
+    if voucher_type.code not in VOUCHER_FORMS:
+        raise Http404(f"There is no legacy entry form for voucher type {voucher_type}.")
+    if voucher is not None and voucher.status not in EDITABLE_STATUSES:
         messages.info(
             request, f"{voucher} is {voucher.get_status_display().lower()}; it cannot be edited."
         )
         return redirect(reverse("voucher-detail", args=[voucher.pk]))
     if request.method == "POST":
-        return _entry_post(request, voucher_type=voucher.voucher_type, voucher=voucher)
-    return _render(
-        request,
-        legacy_forms=_stored_forms(request, voucher=voucher),
-        voucher_type=voucher.voucher_type,
-        voucher=voucher,
-    )
+        return _entry_post(
+            request, voucher_type=voucher_type, voucher=voucher, on_outcome=on_outcome
+        )
+    if voucher is None:
+        legacy_forms = LegacyForms(organization=request.organization, type_code=voucher_type.code)
+    else:
+        legacy_forms = _stored_forms(request, voucher=voucher)
+    return _render(request, legacy_forms=legacy_forms, voucher_type=voucher_type, voucher=voucher)
