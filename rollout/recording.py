@@ -1,0 +1,79 @@
+"""What is counted around a routed entry request: timing, outcomes, fallbacks and active users."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from accounting.outcomes import CREATED, POST_FAILED, POSTED, outcomes_of
+from rollout.metrics.recording import metric_count, metric_observe, user_active_mark
+from rollout.routing import Route
+
+
+def record_routed_request(
+    request: HttpRequest,
+    *,
+    route: Route,
+    type_code: str,
+    response: HttpResponse,
+    elapsed_ms: float,
+) -> None:
+    channel = route.channel
+    if route.fallback_reason:
+        metric_count(
+            name="fallback", channel=channel, voucher_type=type_code, reason=route.fallback_reason
+        )
+    if request.method == "GET" and response.status_code == 200:
+        metric_observe(
+            name="form_load_ms", channel=channel, voucher_type=type_code, value_ms=elapsed_ms
+        )
+    names = {CREATED: "voucher_created", POSTED: "voucher_posted", POST_FAILED: "post_failed"}
+    for outcome in outcomes_of(request):
+        if outcome.kind in names:
+            metric_count(
+                name=names[outcome.kind],
+                channel=channel,
+                voucher_type=type_code,
+                reason=outcome.reason if outcome.kind == POST_FAILED else "",
+            )
+    if request.user.is_authenticated:
+        marked = request.session.get("channel_marked", {})
+        today = timezone.localdate().isoformat()
+        if marked.get(channel) != today:
+            user_active_mark(user=request.user, channel=channel)
+            request.session["channel_marked"] = {**marked, channel: today}
+        if request.session.get("entry_channel") != channel:  # a session write only on change
+            request.session["entry_channel"] = str(channel)
+
+
+def routed(
+    request: HttpRequest,
+    *,
+    route: Route,
+    voucher_type: str,
+    view: Callable[..., HttpResponse],
+    **kwargs: Any,
+) -> HttpResponse:
+    """Calls the chosen view, timing it and counting what it did under its channel."""
+    started = time.perf_counter()
+    try:
+        response = view(request, **kwargs)
+    except DatabaseError as exc:
+        metric_count(
+            name="db_error",
+            channel=route.channel,
+            voucher_type=voucher_type,
+            reason=type(exc).__name__,
+        )
+        raise
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    record_routed_request(
+        request, route=route, type_code=voucher_type, response=response, elapsed_ms=elapsed_ms
+    )
+    response["X-Entry-Channel"] = str(route.channel)  # WSGI servers take plain str headers only
+    return response
