@@ -76,8 +76,8 @@ def entry_books(ctx: BenchContext) -> EntryBooks:
     """The organization, user and two saved drafts the entry benchmarks share within one run."""
     if "entry_books" in ctx.state:
         return ctx.state["entry_books"]
+    from rollout.switch import rollout_set
     from voucher_config.models import VoucherTypeConfig
-    from voucher_config.rollout import rollout_set
     from voucher_config.services import seed_organization
 
     organization = organization_create(slug="entry-bench", name="Entry Benchmark Ltd")
@@ -246,7 +246,7 @@ def e4_save_post(ctx: BenchContext) -> list[Figure]:
 def e5_legacy_page(ctx: BenchContext) -> list[Figure]:
     """The same saved voucher, at the same URL, served by the legacy UI: the comparison the
     rollout's go/no-go needs (the configuration page no more than 5 % slower)."""
-    from voucher_config.rollout import rollout_set
+    from rollout.switch import rollout_set
 
     with _serving():
         b = entry_books(ctx)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounting",
     "legacy_entry",
     "voucher_config",
+    "rollout",
 ]
 
 MIDDLEWARE = [
@@ -179,7 +180,7 @@ CACHES = {
     "waffle": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
 
-# Parallel-run metrics and health alerts (voucher_config.metrics, voucher_config.monitoring).
+# Parallel-run metrics and health alerts (rollout.metrics, rollout.health).
 # Bearer token a Prometheus scraper sends to /metrics; empty turns token access off (staff only).
 VOUCHER_METRICS_TOKEN = os.environ.get("VOUCHER_METRICS_TOKEN", "")
 VOUCHER_METRICS_RETENTION_DAYS = int(os.environ.get("VOUCHER_METRICS_RETENTION_DAYS", "90"))

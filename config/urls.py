@@ -10,7 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Before the ledger's URLs: /vouchers/<type>/new/ and /vouchers/<id>/edit/ are the entry
     # screens, served by the legacy or the configuration UI as the rollout flag decides.
+    path("", include("rollout.urls")),
     path("", include("voucher_config.urls")),
-    path("", include("voucher_config.metrics_urls")),
     path("", include("accounting.urls")),
 ]

@@ -138,9 +138,15 @@ def config_clone(
 
 
 def active_config(*, organization: Organization, type_code: str) -> VoucherTypeConfig | None:
+    config = type_config(organization=organization, type_code=type_code)
+    return config if config is not None and config.is_active else None
+
+
+def type_config(*, organization: Organization, type_code: str) -> VoucherTypeConfig | None:
+    """The configuration of a voucher type, active or not, with its type and organization."""
     return (
-        VoucherTypeConfig.objects.select_related("voucher_type")
-        .filter(organization=organization, voucher_type__code=type_code, is_active=True)
+        VoucherTypeConfig.objects.select_related("voucher_type", "organization")
+        .filter(organization=organization, voucher_type__code=type_code)
         .first()
     )
 

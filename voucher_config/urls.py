@@ -2,13 +2,10 @@
 
 from django.urls import path
 
-from voucher_config import rollout_views, views
+from voucher_config import views
 
 urlpatterns = [
     path("vouchers/new/", views.entry_menu, name="entry-menu"),
-    # One URL per type and voucher; the rollout flag picks the configuration or the legacy UI.
-    path("vouchers/<int:pk>/edit/", rollout_views.voucher_entry_edit, name="entry-edit"),
-    path("vouchers/<str:type_code>/new/", rollout_views.voucher_entry_new, name="entry-new"),
     path("vouchers/<str:type_code>/entry/add-line/", views.entry_add_line, name="entry-add-line"),
     path(
         "vouchers/<str:type_code>/entry/remove-line/",

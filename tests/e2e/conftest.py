@@ -165,7 +165,7 @@ def open_context(
     context = browser.new_context(base_url=live_server.url, **options)
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(REPORT_CSP_VIOLATIONS)
-    # The load-time beacon (tested in tests/voucher_config/test_metrics.py) is answered in the
+    # The load-time beacon (tested in tests/rollout/test_metrics.py) is answered in the
     # browser: sent on its own whenever a page loads or hides, it would otherwise write to the
     # shared test database at moments no test step waits for.
     context.route("**/metrics/beacon/", lambda route: route.fulfill(status=204))

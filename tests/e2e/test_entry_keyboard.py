@@ -10,8 +10,8 @@ from playwright.sync_api import Locator, Page, expect
 from waffle.testutils import override_flag
 
 from accounting.models import AccountType, Voucher, VoucherStatus
+from rollout.routing import FLAG_NAME
 from tests.factories import AccountFactory, Books
-from voucher_config.rollout import FLAG_NAME
 
 NEW_PV = "/vouchers/PV/new/"
 RELOAD_MESSAGE = re.compile(r"session or security token has expired.*Reload the page")

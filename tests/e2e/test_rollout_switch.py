@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from waffle.models import Flag
 
 from accounting.models import EntryChannel, LedgerEntry, Voucher, VoucherStatus
-from voucher_config.rollout import FLAG_NAME
+from rollout.routing import FLAG_NAME
 
 NEW_PV = "/vouchers/PV/new/"
 

@@ -4,7 +4,7 @@ them; the rollout tests set the flag themselves."""
 import pytest
 from waffle.testutils import override_flag
 
-from voucher_config.rollout import FLAG_NAME
+from rollout.routing import FLAG_NAME
 
 
 @pytest.fixture(autouse=True)

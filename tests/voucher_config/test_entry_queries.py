@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounting.models import Role, Voucher
+from rollout import recording
 from tests.factories import AccountFactory
 from tests.voucher_config.test_entry_helpers import (
     HX,
@@ -16,7 +17,6 @@ from tests.voucher_config.test_entry_helpers import (
     partial_url,
     seed,
 )
-from voucher_config import rollout
 
 # Absolute ceilings, so a regression that adds queries to both sizes is caught too. The page and
 # the save go through the rollout router, which reads the flag and the active configuration (the
@@ -32,7 +32,7 @@ def without_request_metrics(monkeypatch):
     """A timing lands in a histogram bucket by its size, so a slower request may open a new
     per-minute row where a faster one updated one; the metrics' own query count is pinned in
     test_metrics.py, so here they are left out."""
-    monkeypatch.setattr(rollout, "record_routed_request", lambda *args, **kwargs: None)
+    monkeypatch.setattr(recording, "record_routed_request", lambda *args, **kwargs: None)
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounting.models import Organization
+from rollout.parity import ParityUnavailable, compare_channels
 from voucher_config.models import VoucherTypeConfig
-from voucher_config.parity import ParityUnavailable, compare_channels
 
 
 class Command(BaseCommand):

@@ -7,10 +7,10 @@ from waffle.models import Flag
 
 from accounting.models import LedgerEntry, Role, Voucher, VoucherStatus
 from accounting.services.organizations import period_set_closed
-from legacy_entry.screen_forms import LegacyForms
+from rollout.models import MetricMinute
+from rollout.routing import FLAG_NAME
 from tests.voucher_config.test_entry_helpers import edit_url, entry_data, new_url
-from voucher_config.models import MetricMinute, VoucherTypeConfig
-from voucher_config.rollout import FLAG_NAME
+from voucher_config.models import VoucherTypeConfig
 from voucher_config.services import config_update, seed_organization
 
 

@@ -6,16 +6,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.urls import include, path
 from django.utils import timezone
 
 from accounting.models import EntryChannel
-from config.urls import urlpatterns as site_urlpatterns
+from rollout.metrics.recording import metric_count, metric_observe, user_active_mark
 from tests.factories import UserFactory
-from voucher_config.metrics import metric_count, metric_observe, user_active_mark
-
-urlpatterns = [path("", include("voucher_config.metrics_urls")), *site_urlpatterns]
-pytestmark = pytest.mark.urls(__name__)
 
 LEGACY, CONFIG = EntryChannel.LEGACY, EntryChannel.CONFIG
 DASHBOARD = "/metrics/dashboard/"

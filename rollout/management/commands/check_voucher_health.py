@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from voucher_config.metrics import metrics_setting
-from voucher_config.monitoring import breaches, health_check, window_parse
+from rollout.health import breaches, health_check, window_parse
+from rollout.metrics.recording import metrics_setting
 
 
 class Command(BaseCommand):

@@ -16,14 +16,8 @@ from typing import Any
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from voucher_config.metrics import (
-    UI_CHANNELS,
-    EntryFigures,
-    MetricsSummary,
-    metrics_setting,
-    metrics_summary,
-    minute_of,
-)
+from rollout.metrics.recording import UI_CHANNELS, metrics_setting, minute_of
+from rollout.metrics.summary import EntryFigures, MetricsSummary, metrics_summary
 
 WINDOW_PATTERN = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 WINDOW_UNITS = {"m": "minutes", "h": "hours", "d": "days"}

@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounting.models import PartyRole
+from rollout import parity
+from rollout.parity import compare_channels
 from tests.factories import PartyFactory
-from voucher_config import parity
 from voucher_config.models import VoucherTypeConfig
-from voucher_config.parity import compare_channels
 from voucher_config.services import seed_organization
 
 TYPES = ["JV", "PV", "RV", "CV", "SV", "PU", "DN", "CN"]

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from voucher_config.metrics import metrics_prune, metrics_setting
+from rollout.metrics.pruning import metrics_prune
+from rollout.metrics.recording import metrics_setting
 
 
 class Command(BaseCommand):

@@ -8,9 +8,7 @@ from django.test import RequestFactory
 from waffle.models import Flag as RolloutFlag
 
 from accounting.models import EntryChannel
-from tests.factories import UserFactory
-from voucher_config.models import VoucherTypeConfig
-from voucher_config.rollout import (
+from rollout.routing import (
     FALLBACK_INVALID,
     FALLBACK_NO_CONFIG,
     FLAG_NAME,
@@ -18,6 +16,8 @@ from voucher_config.rollout import (
     route_for,
     user_percentage_bucket,
 )
+from tests.factories import UserFactory
+from voucher_config.models import VoucherTypeConfig
 from voucher_config.services import config_update, seed_organization
 
 

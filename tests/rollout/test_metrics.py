@@ -13,29 +13,16 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
 from django.test import Client
-from django.urls import include, path
 from django.utils import timezone
 
 from accounting.models import EntryChannel
 from accounting.services.drafts import voucher_draft_create
-from config.urls import urlpatterns as site_urlpatterns
+from rollout.metrics.adoption import adoption_series
+from rollout.metrics.pruning import ROLLUP_MINUTE, metrics_prune
+from rollout.metrics.recording import INF, metric_count, metric_observe, user_active_mark
+from rollout.metrics.summary import histogram_quantile, metrics_summary
+from rollout.models import ChannelUserDay, MetricMinute
 from tests.factories import UserFactory
-from voucher_config.metrics import (
-    INF,
-    ROLLUP_MINUTE,
-    adoption_series,
-    histogram_quantile,
-    metric_count,
-    metric_observe,
-    metrics_prune,
-    metrics_summary,
-    user_active_mark,
-)
-from voucher_config.models import ChannelUserDay, MetricMinute
-
-# The site's URLs with the metrics URLs, whether or not config/urls.py includes them yet.
-urlpatterns = [path("", include("voucher_config.metrics_urls")), *site_urlpatterns]
-pytestmark = pytest.mark.urls(__name__)
 
 LEGACY, CONFIG = EntryChannel.LEGACY, EntryChannel.CONFIG
 NOON = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -177,7 +164,7 @@ def test_a_database_error_while_recording_is_logged_not_raised(db, monkeypatch, 
         raise DatabaseError("disk full")
 
     monkeypatch.setattr(QuerySet, "update", broken_update)
-    with caplog.at_level(logging.WARNING, logger="voucher_config.metrics"):
+    with caplog.at_level(logging.WARNING, logger="rollout.metrics.recording"):
         metric_count(name="voucher_posted", channel=CONFIG, voucher_type="PV")
 
     assert "Could not record metric" in caplog.text

@@ -1,5 +1,7 @@
-"""The parity check of the parallel run: the same inputs through both entry paths must give the
-same ledger lines. Used by `compare_channels` and by the tests."""
+"""The parity check of the parallel run: the same inputs through both UIs, the same ledger lines.
+
+Used by `compare_channels` and by the tests.
+"""
 
 from __future__ import annotations
 

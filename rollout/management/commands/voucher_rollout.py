@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from voucher_config.rollout import rollout_describe, rollout_set
+from rollout.switch import rollout_describe, rollout_set
 
 
 class Command(BaseCommand):

@@ -12,8 +12,9 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from accounting.models import EntryChannel
-from voucher_config.metrics import htmx_error_reason, metric_count, metric_observe
-from voucher_config.monitoring import breaches, health_check, window_parse
+from rollout.health import breaches, health_check, window_parse
+from rollout.metrics.recording import metric_count, metric_observe
+from rollout.metrics.summary import htmx_error_reason
 
 LEGACY, CONFIG = EntryChannel.LEGACY, EntryChannel.CONFIG
 

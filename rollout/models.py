@@ -1,0 +1,77 @@
+"""Parallel-run metrics: per-minute counters and histograms, and active users per channel."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class MetricName(models.TextChoices):
+    """What the rollout counts per channel and voucher type; `*_ms` names are histograms."""
+
+    VOUCHER_CREATED = "voucher_created", "Vouchers created"
+    VOUCHER_POSTED = "voucher_posted", "Vouchers posted"
+    POST_FAILED = "post_failed", "Posts that failed"
+    HTMX_ERROR = "htmx_error", "HTMX endpoint errors"
+    FALLBACK = "fallback", "Fallbacks to the legacy UI"
+    DB_ERROR = "db_error", "Database errors"
+    FORM_LOAD_MS = "form_load_ms", "Form load, server (ms)"
+    BROWSER_LOAD_MS = "browser_load_ms", "Form load, browser (ms)"
+    SESSION_MS = "session_ms", "Time on an entry page (ms)"
+
+
+class MetricMinute(models.Model):
+    """One minute of one metric for one channel, voucher type and reason.
+
+    Counters keep `bucket` at -1. A histogram keeps one row per bucket it has seen that minute,
+    not cumulated: `count` observations at or below `bucket` ms and above the next lower bound,
+    `total` their sum. Percentiles and Prometheus buckets are rebuilt from these rows on read.
+    """
+
+    COUNTER = -1
+    # The +Inf bucket: the largest value the integer column holds on every backend.
+    INF_BUCKET = 2_147_483_647
+
+    minute = models.DateTimeField()
+    name = models.CharField(max_length=30, choices=MetricName.choices)
+    channel = models.CharField(max_length=20, blank=True)
+    voucher_type = models.CharField(max_length=10, blank=True)
+    reason = models.CharField(max_length=100, blank=True)
+    bucket = models.IntegerField(default=COUNTER)
+    count = models.PositiveBigIntegerField(default=0)
+    total = models.FloatField(default=0)
+
+    class Meta:
+        # The table keeps the name it was created with in voucher_config: no data moved.
+        db_table = "voucher_config_metricminute"
+        verbose_name = "metric minute"
+        constraints = [
+            # Leading with `minute`, its index also serves the window queries and pruning.
+            models.UniqueConstraint(
+                fields=["minute", "name", "channel", "voucher_type", "reason", "bucket"],
+                name="one_metric_row_per_minute_and_labels",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} {self.name} {self.channel} {self.voucher_type}"
+
+
+class ChannelUserDay(models.Model):
+    """A user entered vouchers through a channel on a day: the base of the adoption share."""
+
+    day = models.DateField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20)
+
+    class Meta:
+        db_table = "voucher_config_channeluserday"
+        verbose_name = "active user per channel and day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "user", "channel"], name="one_active_mark_per_user_day_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id} {self.channel}"
