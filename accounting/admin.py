@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounting.models import (
-    EDITABLE_STATUSES,
     Account,
     AccountingPeriod,
     FiscalYear,
@@ -120,44 +119,18 @@ class VoucherSequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["voucher_type", "fiscal_year", "organization"]
 
 
-def _voucher_editable(voucher_id: int | None) -> bool:
-    """Whether the stored voucher may still change; asks the database, not a historical copy."""
-    if voucher_id is None:
-        return True
-    status = Voucher.objects.filter(pk=voucher_id).values_list("status", flat=True).first()
-    return status is None or status in EDITABLE_STATUSES
-
-
-class VoucherLineInline(admin.TabularInline):
+class VoucherLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = VoucherLine
     fields = ["order", "account", "debit", "credit", "description", "party"]
-    raw_id_fields = ["account", "party"]
     extra = 0
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return (obj is None or obj.is_editable) and super().has_add_permission(request, obj)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return (obj is None or obj.is_editable) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return (obj is None or obj.is_editable) and super().has_delete_permission(request, obj)
-
-
-class GuardedHistoryAdmin(SimpleHistoryAdmin):
-    """History admin that never reverts a posted voucher to an earlier (draft) version.
-
-    The revert form saves the historical copy as it was, which would bypass the model's
-    immutability check; so reverting is offered only while the stored voucher is editable.
-    """
-
-    def stored_voucher_id(self, obj: Any) -> int | None:
-        raise NotImplementedError
+class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """A voucher's rows and their history, to look at: reverting would write around the
+    ledger's entry service."""
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and not _voucher_editable(self.stored_voucher_id(obj)):
-            return True
-        return bool(super().revert_disabled(request, obj))
+        return True
 
     def history_form_view(
         self,
@@ -167,77 +140,36 @@ class GuardedHistoryAdmin(SimpleHistoryAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         if request.method == "POST":
-            history = self.model.history.filter(pk=version_id).first()  # type: ignore[attr-defined]
-            if history is not None and self.revert_disabled(request, history.instance):
-                raise PermissionDenied("A posted voucher cannot be reverted to an earlier version.")
+            raise PermissionDenied("A voucher cannot be reverted to an earlier version.")
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+# Vouchers are entered, changed, approved and posted only through the ledger's entry service
+# (accounting.services.entering), on the entry screens or by import, so that no rule about them
+# can be skipped here: the admin shows them, and links a draft to its entry screen.
+
+
 @admin.register(Voucher)
-class VoucherAdmin(GuardedHistoryAdmin):
+class VoucherAdmin(ReadOnlyHistoryAdmin):
     list_display = ["__str__", "date", "voucher_type", "status", "party", "organization"]
     list_filter = ["organization", "status", "voucher_type__code", "entry_channel"]
     list_select_related = ["voucher_type", "party", "organization"]
     search_fields = ["number", "reference", "narration"]
     date_hierarchy = "date"
     inlines = [VoucherLineInline]
-    actions = None  # bulk delete would skip the per-voucher check below
-    raw_id_fields = ["party", "voucher_type"]
-    # Numbers, status and the audit fields change only through the posting services.
-    readonly_fields = [
-        "status",
-        "number",
-        "sequence",
-        "fiscal_year",
-        "reversal_of",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "submitted_by",
-        "approved_by",
-        "approved_at",
-        "posted_by",
-        "posted_at",
-        "config_version",
-        "config_hash",
-    ]
-
-    def stored_voucher_id(self, obj: Any) -> int | None:
-        return obj.pk
+    actions = None
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Voucher]:
         return super().get_queryset(request).select_related("voucher_type")
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return (obj is None or obj.is_editable) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return (obj is None or obj.is_editable) and super().has_delete_permission(request, obj)
-
 
 @admin.register(VoucherLine)
-class VoucherLineAdmin(GuardedHistoryAdmin):
+class VoucherLineAdmin(ReadOnlyHistoryAdmin):
     list_display = ["voucher", "order", "account", "debit", "credit", "description"]
     list_filter = ["voucher__organization", "voucher__status"]
     list_select_related = ["voucher__voucher_type", "account"]
     search_fields = ["voucher__number", "account__code", "description"]
-    raw_id_fields = ["voucher", "account", "party"]
-    actions = None  # bulk delete would skip the per-line check below
-
-    def stored_voucher_id(self, obj: Any) -> int | None:
-        return obj.voucher_id
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Lines are added on their voucher's page, where a posted voucher refuses them.
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        editable = obj is None or _voucher_editable(obj.voucher_id)
-        return editable and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        editable = obj is None or _voucher_editable(obj.voucher_id)
-        return editable and super().has_delete_permission(request, obj)
+    actions = None
 
 
 @admin.register(LedgerEntry)

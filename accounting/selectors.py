@@ -358,7 +358,7 @@ def postable_accounts(
     narrowed to the account types and subtypes a field allows (none given: any).
 
     Every entry screen, search and lookup reads its choices here, so the rule lives once; posting
-    itself checks the same facts again (accounting.services.rules.account_problems).
+    itself checks the same facts again (accounting.services.checks.account_problems).
     """
     accounts = (
         Account.objects.filter(organization=organization, is_active=True)

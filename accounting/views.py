@@ -24,7 +24,7 @@ from accounting.permissions import (
     organization_role_required,
 )
 from accounting.services import posting
-from accounting.services.rules import VoucherRejected
+from accounting.services.checks import VoucherRejected
 
 VOUCHERS_PER_PAGE = 50
 

@@ -26,7 +26,7 @@ from accounting.services.entering import (
     EntryWorkflow,
     voucher_enter,
 )
-from accounting.services.rules import VoucherRejected
+from accounting.services.checks import VoucherRejected
 from legacy_entry.forms import LINE_PREFIX, VOUCHER_FORMS
 from legacy_entry.screen_forms import LegacyForms
 from legacy_entry.vouchers import LegacyVoucher, legacy_initial, legacy_voucher, rejection_place

@@ -33,7 +33,7 @@ from accounting.models import (
     VoucherType,
 )
 from accounting.services.inputs import LineInput, VoucherInput
-from accounting.services.rules import Problem, VoucherRejected
+from accounting.services.checks import Problem, VoucherRejected
 from legacy_entry.forms import COUNTERPART, INVOICE, JOURNAL, VoucherForm, voucher_form_class
 from legacy_entry.screen_forms import LegacyForms
 

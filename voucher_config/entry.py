@@ -40,7 +40,7 @@ from accounting.services.drafts import (
 from accounting.services.facts import account_facts_for, period_for
 from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.posting import voucher_post
-from accounting.services.rules import (
+from accounting.services.checks import (
     AccountFacts,
     LineFacts,
     Problem,

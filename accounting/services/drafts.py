@@ -26,7 +26,7 @@ from accounting.services.history import (
     voucher_save_with_history,
 )
 from accounting.services.inputs import LineInput, User, VoucherInput
-from accounting.services.rules import (
+from accounting.services.checks import (
     AccountFacts,
     Problem,
     VoucherRejected,

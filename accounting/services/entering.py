@@ -26,7 +26,7 @@ from accounting.services.drafts import (
 )
 from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.posting import voucher_create_posted, voucher_post
-from accounting.services.rules import Problem, VoucherRejected
+from accounting.services.checks import Problem, VoucherRejected
 
 
 class EntryAction(StrEnum):

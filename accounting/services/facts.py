@@ -20,7 +20,7 @@ from accounting.models import (
     Voucher,
     VoucherLine,
 )
-from accounting.services.rules import TWO_PLACES, AccountFacts, LineFacts
+from accounting.services.checks import TWO_PLACES, AccountFacts, LineFacts
 
 
 @lru_cache(maxsize=128)

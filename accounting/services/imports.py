@@ -31,7 +31,7 @@ from accounting.models import (
 )
 from accounting.services.entering import EntryAction, EntryRefused, EntryWorkflow, voucher_enter
 from accounting.services.inputs import LineInput, User, VoucherInput
-from accounting.services.rules import (
+from accounting.services.checks import (
     AccountFacts,
     LineFacts,
     Problem,
@@ -501,7 +501,7 @@ def _voucher_input(source: _VoucherSource, books: _Books) -> VoucherInput | None
 def _posting_problems(
     voucher_input: VoucherInput, books: _Books, organization_id: int
 ) -> list[Problem]:
-    """The posting rules an imported draft must already pass, from facts read once."""
+    """The posting checks an imported draft must already pass, from facts read once."""
     lines = [
         LineFacts(
             account_id=line.account_id,

@@ -26,7 +26,7 @@ from accounting.services.facts import period_for, stored_line_facts
 from accounting.services.history import history_user, voucher_save_with_history
 from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.numbering import number_take
-from accounting.services.rules import (
+from accounting.services.checks import (
     LineFacts,
     Problem,
     VoucherRejected,

@@ -100,13 +100,20 @@ def test_lines_of_a_posted_voucher_are_read_only(superuser_client, ledger):
     assert superuser_client.get(admin_url(type(line), "add")).status_code == 403
 
 
-def test_draft_voucher_can_be_edited_but_not_its_status_or_number(superuser_client, ledger):
+def test_a_draft_is_shown_but_changed_only_through_the_entry_service(superuser_client, ledger):
     _books, _posted, draft = ledger
-    page = superuser_client.get(admin_url(Voucher, "change", draft.pk))
-    assert page.context["has_change_permission"] is True
-    form_fields = page.context["adminform"].form.fields
-    assert "narration" in form_fields
-    assert not {"status", "number", "sequence", "posted_by"} & set(form_fields)
+    url = admin_url(Voucher, "change", draft.pk)
+    page = superuser_client.get(url)
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert (
+        superuser_client.post(url, {"narration": "changed", "date": "2026-03-16"}).status_code
+        == 403
+    )
+    assert superuser_client.post(admin_url(Voucher, "delete", draft.pk)).status_code == 403
+    assert superuser_client.get(admin_url(Voucher, "add")).status_code == 403
+    draft.refresh_from_db()
+    assert draft.narration == ""
 
 
 def test_bulk_delete_is_not_offered_for_vouchers(superuser_client, ledger):
@@ -149,12 +156,15 @@ def test_a_posted_voucher_cannot_be_reverted_to_its_draft_version(
     assert LedgerEntry.objects.filter(voucher=draft).count() == 2
 
 
-def test_a_draft_can_be_reverted_where_reverting_is_enabled(superuser_client, ledger, settings):
+def test_a_draft_cannot_be_reverted_even_where_reverting_is_enabled(
+    superuser_client, ledger, settings
+):
     settings.SIMPLE_HISTORY_REVERT_DISABLED = False
     _books, _posted, draft = ledger
     first = Voucher.history.filter(id=draft.pk).earliest("history_date")
     url = reverse("admin:accounting_voucher_simple_history", args=[draft.pk, first.history_id])
-    assert superuser_client.get(url).context["revert_disabled"] is False
+    assert superuser_client.get(url).context["revert_disabled"] is True
+    assert superuser_client.post(url, {"narration": "x", "date": "2026-03-01"}).status_code == 403
 
 
 def test_voucher_counters_are_read_only(superuser_client, ledger):

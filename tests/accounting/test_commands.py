@@ -26,7 +26,7 @@ from accounting.models import (
 )
 from accounting.services.demo import DEMO_PASSWORD, demo_data_load
 from accounting.services.posting import voucher_create_posted
-from accounting.services.rules import VoucherRejected
+from accounting.services.checks import VoucherRejected
 from tests.factories import OrganizationFactory, PartyFactory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

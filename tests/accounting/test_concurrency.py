@@ -18,7 +18,7 @@ from accounting.models import LedgerEntry, Voucher, VoucherSequence, VoucherStat
 from accounting.services import posting
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.posting import voucher_create_posted, voucher_post
-from accounting.services.rules import VoucherRejected
+from accounting.services.checks import VoucherRejected
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -17,7 +17,7 @@ from accounting.services.drafts import (
     voucher_submit,
 )
 from accounting.services.posting import voucher_post
-from accounting.services.rules import VoucherRejected
+from accounting.services.checks import VoucherRejected
 from tests.factories import PartyFactory
 
 

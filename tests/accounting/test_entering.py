@@ -13,7 +13,7 @@ from accounting.services.entering import (
     EntryWorkflow,
     voucher_enter,
 )
-from accounting.services.rules import VoucherRejected
+from accounting.services.checks import VoucherRejected
 
 PAYMENT = (("5200", "10.00", ""), ("1120", "", "10.00"))
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from accounting.models import Role
-from accounting.services.rules import Problem
+from accounting.services.checks import Problem
 from tests.voucher_config.test_entry_helpers import config_for, entry_data, seed
 from voucher_config.entry import (
     ConfigChange,

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounting.models import PartyRole
-from accounting.services.rules import LineFacts, line_problems
+from accounting.services.checks import LineFacts, line_problems
 from tests.factories import PartyFactory
 from voucher_config.form_factory import EntryForms, EntryLookups, build_form_classes, raw_form_data
 from voucher_config.posting_rules import posting_plan

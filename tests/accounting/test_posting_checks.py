@@ -24,7 +24,7 @@ from accounting.services.drafts import (
 from accounting.services.inputs import LineInput
 from accounting.services.organizations import period_set_closed
 from accounting.services.posting import voucher_create_posted, voucher_post, voucher_reverse
-from accounting.services.rules import VoucherRejected
+from accounting.services.checks import VoucherRejected
 
 NEW_PV = "New PV voucher dated 2026-03-15"
 

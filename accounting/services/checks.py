@@ -1,4 +1,5 @@
-"""The posting rules a voucher must pass, checked in one place for drafts, imports and posting."""
+"""The checks a voucher must pass, in one place for drafts, imports and posting: the ledger's
+rules, each refusal named so screens, imports and tests can place it and count it."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class Problem:
 
 
 class VoucherRejected(Exception):
-    """A voucher breaks one or more posting rules; nothing was written."""
+    """A voucher fails one or more of the ledger's checks; nothing was written."""
 
     def __init__(self, voucher_label: str, problems: Sequence[Problem]):
         self.voucher_label = voucher_label
