@@ -19,6 +19,7 @@ from django.urls import reverse
 from accounting.entry_pages import OutcomeListener, ignore_outcome, screen_mark
 from accounting.models import EDITABLE_STATUSES, EntryChannel, Voucher, VoucherStatus, VoucherType
 from accounting.permissions import OrganizationRequest
+from accounting.services.checks import VoucherRejected
 from accounting.services.entering import (
     EntryAction,
     EntryOutcome,
@@ -26,7 +27,6 @@ from accounting.services.entering import (
     EntryWorkflow,
     voucher_enter,
 )
-from accounting.services.checks import VoucherRejected
 from legacy_entry.forms import LINE_PREFIX, VOUCHER_FORMS
 from legacy_entry.screen_forms import LegacyForms
 from legacy_entry.vouchers import LegacyVoucher, legacy_initial, legacy_voucher, rejection_place

@@ -32,8 +32,8 @@ from accounting.models import (
     VoucherLine,
     VoucherType,
 )
-from accounting.services.inputs import LineInput, VoucherInput
 from accounting.services.checks import Problem, VoucherRejected
+from accounting.services.inputs import LineInput, VoucherInput
 from legacy_entry.forms import COUNTERPART, INVOICE, JOURNAL, VoucherForm, voucher_form_class
 from legacy_entry.screen_forms import LegacyForms
 

@@ -9,9 +9,9 @@ from typing import Any
 from django.db import transaction
 
 from accounting.models import Account, AccountingPeriod, Organization, Party, PartyRole, Voucher
+from accounting.services.checks import VoucherRejected
 from accounting.services.organizations import fiscal_year_create
 from accounting.services.posting import voucher_create_posted
-from accounting.services.checks import VoucherRejected
 from voucher_config.form_factory import EntryForms, EntryLookups, build_form_classes, raw_form_data
 from voucher_config.models import VoucherTypeConfig, definition_hash
 from voucher_config.posting_rules import PostingRuleError, voucher_input

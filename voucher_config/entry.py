@@ -31,6 +31,14 @@ from accounting.models import (
     VoucherStatus,
 )
 from accounting.selectors import active_parties, postable_accounts
+from accounting.services.checks import (
+    AccountFacts,
+    LineFacts,
+    Problem,
+    VoucherRejected,
+    line_problems,
+    period_problems,
+)
 from accounting.services.drafts import (
     voucher_approve,
     voucher_draft_create,
@@ -40,14 +48,6 @@ from accounting.services.drafts import (
 from accounting.services.facts import account_facts_for, period_for
 from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.posting import voucher_post
-from accounting.services.checks import (
-    AccountFacts,
-    LineFacts,
-    Problem,
-    VoucherRejected,
-    line_problems,
-    period_problems,
-)
 from voucher_config.form_factory import (
     LINE_PREFIX,
     BaseLineFormSet,

@@ -18,6 +18,13 @@ from accounting.models import (
     VoucherLine,
     VoucherStatus,
 )
+from accounting.services.checks import (
+    AccountFacts,
+    Problem,
+    VoucherRejected,
+    account_problems,
+    amount_problems,
+)
 from accounting.services.facts import account_facts_for
 from accounting.services.history import (
     column_of,
@@ -26,13 +33,6 @@ from accounting.services.history import (
     voucher_save_with_history,
 )
 from accounting.services.inputs import LineInput, User, VoucherInput
-from accounting.services.checks import (
-    AccountFacts,
-    Problem,
-    VoucherRejected,
-    account_problems,
-    amount_problems,
-)
 
 
 def draft_line_problems(

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 
 from accounting.models import Membership, Organization, Role, Voucher, VoucherStatus
+from accounting.services.checks import Problem, VoucherRejected
 from accounting.services.drafts import (
     voucher_approve,
     voucher_draft_create,
@@ -26,7 +27,6 @@ from accounting.services.drafts import (
 )
 from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.posting import voucher_create_posted, voucher_post
-from accounting.services.checks import Problem, VoucherRejected
 
 
 class EntryAction(StrEnum):

@@ -21,11 +21,6 @@ from accounting.models import (
     VoucherLine,
     VoucherStatus,
 )
-from accounting.services.drafts import draft_line_problems, voucher_lines_create
-from accounting.services.facts import period_for, stored_line_facts
-from accounting.services.history import history_user, voucher_save_with_history
-from accounting.services.inputs import LineInput, User, VoucherInput
-from accounting.services.numbering import number_take
 from accounting.services.checks import (
     LineFacts,
     Problem,
@@ -34,6 +29,11 @@ from accounting.services.checks import (
     period_problems,
     status_problems,
 )
+from accounting.services.drafts import draft_line_problems, voucher_lines_create
+from accounting.services.facts import period_for, stored_line_facts
+from accounting.services.history import history_user, voucher_save_with_history
+from accounting.services.inputs import LineInput, User, VoucherInput
+from accounting.services.numbering import number_take
 
 
 @cache

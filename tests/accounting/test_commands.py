@@ -24,9 +24,9 @@ from accounting.models import (
     Voucher,
     VoucherStatus,
 )
+from accounting.services.checks import VoucherRejected
 from accounting.services.demo import DEMO_PASSWORD, demo_data_load
 from accounting.services.posting import voucher_create_posted
-from accounting.services.checks import VoucherRejected
 from tests.factories import OrganizationFactory, PartyFactory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -16,9 +16,9 @@ from django.db import connection
 
 from accounting.models import LedgerEntry, Voucher, VoucherSequence, VoucherStatus, VoucherType
 from accounting.services import posting
+from accounting.services.checks import VoucherRejected
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.posting import voucher_create_posted, voucher_post
-from accounting.services.checks import VoucherRejected
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounting.models import Voucher, VoucherLine, VoucherStatus
+from accounting.services.checks import VoucherRejected
 from accounting.services.drafts import (
     voucher_approve,
     voucher_cancel,
@@ -17,7 +18,6 @@ from accounting.services.drafts import (
     voucher_submit,
 )
 from accounting.services.posting import voucher_post
-from accounting.services.checks import VoucherRejected
 from tests.factories import PartyFactory
 
 

@@ -7,13 +7,13 @@ from decimal import Decimal
 import pytest
 
 from accounting.models import Membership, Role, Voucher, VoucherStatus
+from accounting.services.checks import VoucherRejected
 from accounting.services.entering import (
     EntryAction,
     EntryRefused,
     EntryWorkflow,
     voucher_enter,
 )
-from accounting.services.checks import VoucherRejected
 
 PAYMENT = (("5200", "10.00", ""), ("1120", "", "10.00"))
 

@@ -18,10 +18,10 @@ from accounting.models import (
     VoucherType,
 )
 from accounting.services import posting
+from accounting.services.checks import VoucherRejected
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.organizations import fiscal_year_create, period_set_closed
 from accounting.services.posting import voucher_create_posted, voucher_post, voucher_reverse
-from accounting.services.checks import VoucherRejected
 from tests.factories import PartyFactory
 
 

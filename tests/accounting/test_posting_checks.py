@@ -15,6 +15,7 @@ from accounting.models import (
     VoucherSequence,
     VoucherStatus,
 )
+from accounting.services.checks import VoucherRejected
 from accounting.services.drafts import (
     voucher_approve,
     voucher_cancel,
@@ -24,7 +25,6 @@ from accounting.services.drafts import (
 from accounting.services.inputs import LineInput
 from accounting.services.organizations import period_set_closed
 from accounting.services.posting import voucher_create_posted, voucher_post, voucher_reverse
-from accounting.services.checks import VoucherRejected
 
 NEW_PV = "New PV voucher dated 2026-03-15"
 

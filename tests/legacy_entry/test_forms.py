@@ -13,9 +13,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounting.models import Account, AccountType, EntryChannel, Party, PartyRole
+from accounting.services.checks import Problem, VoucherRejected
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.inputs import VoucherInput
-from accounting.services.checks import Problem, VoucherRejected
 from legacy_entry.forms import VOUCHER_FORMS
 from legacy_entry.screen_forms import LegacyForms
 from legacy_entry.vouchers import (

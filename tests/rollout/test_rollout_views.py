@@ -7,6 +7,7 @@ from waffle.models import Flag
 
 from accounting.models import LedgerEntry, Role, Voucher, VoucherStatus
 from accounting.services.organizations import period_set_closed
+from legacy_entry.screen_forms import LegacyForms
 from rollout.models import MetricMinute
 from rollout.routing import FLAG_NAME
 from tests.voucher_config.test_entry_helpers import edit_url, entry_data, new_url

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
-from accounting.services.demo import DEMO_PASSWORD, DEMO_SLUG, demo_data_load
 from accounting.services.checks import VoucherRejected
+from accounting.services.demo import DEMO_PASSWORD, DEMO_SLUG, demo_data_load
 
 # Seeds the baseline voucher configurations when the voucher_config app provides the command.
 SEED_CONFIGS_COMMAND = "seed_voucher_configs"
