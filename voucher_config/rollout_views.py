@@ -10,8 +10,8 @@ from django.views.decorators.vary import vary_on_headers
 from accounting.legacy.views import legacy_entry_edit, legacy_entry_new
 from accounting.models import EntryChannel, Role, Voucher
 from accounting.permissions import OrganizationRequest, organization_role_required
-from voucher_config import views as config_views
 from voucher_config.rollout import route_for, routed
+from voucher_config.views import page as config_views
 
 
 @organization_role_required(Role.CLERK)
