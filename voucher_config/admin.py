@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,7 +18,8 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounting.models import VoucherType
-from voucher_config.form_factory import EntryForms, EntryLookups, build_form_classes
+from voucher_config.definition import VoucherDefinition
+from voucher_config.form_factory import ConfiguredForms, EntryLookups, build_form_classes
 from voucher_config.models import VoucherTypeConfig
 from voucher_config.services import config_clone, config_create, config_restore, config_update
 from voucher_config.validation import DefinitionInvalid, definition_errors
@@ -58,7 +59,7 @@ class VoucherTypeConfigForm(forms.ModelForm):
 
 
 def definition_diff(
-    old: dict[str, Any], new: dict[str, Any], old_label: str, new_label: str
+    old: VoucherDefinition, new: VoucherDefinition, old_label: str, new_label: str
 ) -> str:
     before = json.dumps(old, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
     after = json.dumps(new, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
@@ -243,8 +244,8 @@ class VoucherTypeConfigAdmin(SimpleHistoryAdmin):
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The header form and line grid this definition renders, as an entry screen shows it."""
         config = self._config(request, pk)
-        definition = config.definition
-        entry_forms = EntryForms(
+        definition = cast("VoucherDefinition", config.definition)
+        entry_forms = ConfiguredForms(
             build_form_classes(definition), definition, EntryLookups(config.organization)
         )
         return TemplateResponse(

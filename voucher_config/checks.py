@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 
@@ -12,7 +12,13 @@ from accounting.models import Account, AccountingPeriod, Organization, Party, Pa
 from accounting.services.checks import VoucherRejected
 from accounting.services.organizations import fiscal_year_create
 from accounting.services.posting import voucher_create_posted
-from voucher_config.form_factory import EntryForms, EntryLookups, build_form_classes, raw_form_data
+from voucher_config.definition import Example, VoucherDefinition
+from voucher_config.form_factory import (
+    ConfiguredForms,
+    EntryLookups,
+    build_form_classes,
+    raw_form_data,
+)
 from voucher_config.models import VoucherTypeConfig, definition_hash
 from voucher_config.posting_rules import PostingRuleError, voucher_input
 from voucher_config.validation import definition_errors
@@ -52,9 +58,12 @@ class _RollBack(Exception):
 
 
 def entry_forms_from_raw(
-    definition: dict[str, Any], organization: Organization, header: dict[str, Any], lines: list[Any]
-) -> EntryForms:
-    return EntryForms(
+    definition: VoucherDefinition,
+    organization: Organization,
+    header: dict[str, Any],
+    lines: list[Any],
+) -> ConfiguredForms:
+    return ConfiguredForms(
         build_form_classes(definition),
         definition,
         EntryLookups(organization),
@@ -62,7 +71,7 @@ def entry_forms_from_raw(
     )
 
 
-def entry_form_errors(forms: EntryForms) -> list[str]:
+def entry_form_errors(forms: ConfiguredForms) -> list[str]:
     errors = [f"{key}: {' '.join(map(str, msgs))}" for key, msgs in forms.header.errors.items()]
     for number, form in enumerate(forms.lines.forms, start=1):
         errors += [
@@ -73,7 +82,7 @@ def entry_form_errors(forms: EntryForms) -> list[str]:
 
 
 def _example_sandbox(
-    organization: Organization, on: date, example: dict[str, Any], definition: dict[str, Any]
+    organization: Organization, on: date, example: Example, definition: VoucherDefinition
 ) -> None:
     """What an example needs beyond the configuration, made inside the rolled-back transaction:
     an open period on its date, and the parties it names."""
@@ -109,8 +118,11 @@ def _example_sandbox(
 
 
 def example_errors(config: VoucherTypeConfig) -> tuple[int, list[str]]:
-    """Posts each example through the real forms and posting service, then rolls it all back."""
-    definition = config.definition
+    """Posts each example through the real forms and posting service, then rolls it all back.
+
+    Only for a definition that passed validation: its examples are read as the schema says.
+    """
+    definition = cast("VoucherDefinition", config.definition)
     organization = config.organization
     errors: list[str] = []
     posted = 0

@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from accounting.models import Account, Organization, Party, PartyRole
 from accounting.selectors import active_parties, postable_accounts
-from voucher_config.posting_rules import Entry
+from voucher_config.definition import (
+    AccountFilter,
+    FieldSection,
+    FieldSpec,
+    FieldType,
+    VoucherDefinition,
+)
+from voucher_config.posting_rules import EnteredVoucher
 from voucher_config.validation import account_matches_filter
 
 LINE_PREFIX = "lines"
@@ -40,7 +47,9 @@ class EntryLookups:
         return {p.code: p for p in active_parties(organization=self.organization)}
 
     def accounts_for(self, spec: Mapping[str, Any]) -> list[Account]:
-        return [a for a in self.accounts.values() if account_matches_filter(a, dict(spec))]
+        # Any mapping: the parity check passes field specs straight from the stored JSON.
+        field_spec = cast("FieldSpec", spec)
+        return [a for a in self.accounts.values() if account_matches_filter(a, field_spec)]
 
     def parties_for(self, spec: Mapping[str, Any]) -> list[Party]:
         return [p for p in self.parties.values() if party_matches_role(p, spec.get("role"))]
@@ -50,8 +59,8 @@ def party_matches_role(party: Party, role: str | None) -> bool:
     return not role or role == "any" or party.role in (role, PartyRole.BOTH)
 
 
-def filter_description(spec: Mapping[str, Any]) -> str:
-    flt = spec.get("filter") or {}
+def filter_description(spec: FieldSpec) -> str:
+    flt: AccountFilter = spec.get("filter") or {}
     parts = []
     if flt.get("subtypes"):
         parts.append(" or ".join(flt["subtypes"]) + " accounts")
@@ -63,10 +72,8 @@ def filter_description(spec: Mapping[str, Any]) -> str:
 class LookupField(forms.CharField):
     """A code typed or picked by the user, resolved against the request's lookups."""
 
-    kind = "account"
-
-    def __init__(self, *, spec: Mapping[str, Any], **kwargs: Any):
-        self.spec = dict(spec)
+    def __init__(self, *, spec: FieldSpec, **kwargs: Any):
+        self.spec = spec.copy()
         self.lookups: EntryLookups | None = None
         super().__init__(**kwargs)
 
@@ -107,8 +114,6 @@ class AccountField(LookupField):
 
 
 class PartyField(LookupField):
-    kind = "party"
-
     def resolve(self, code: str) -> Party:
         assert self.lookups is not None
         party = self.lookups.parties.get(code)
@@ -127,11 +132,11 @@ def today() -> date:
 class FormBuilder:
     """Turns a definition's fields into Django form fields, one method per field type."""
 
-    def __init__(self, definition: Mapping[str, Any]):
+    def __init__(self, definition: VoucherDefinition):
         self.definition = definition
 
-    def formfield(self, spec: Mapping[str, Any]) -> forms.Field:
-        method: Callable[[Mapping[str, Any], dict[str, Any]], forms.Field] | None = getattr(
+    def formfield(self, spec: FieldSpec) -> forms.Field:
+        method: Callable[[FieldSpec, dict[str, Any]], forms.Field] | None = getattr(
             self, f"create_{spec['type']}_field", None
         )
         if method is None:
@@ -150,7 +155,7 @@ class FormBuilder:
         return method(spec, options)
 
     @staticmethod
-    def typed_default(kind: str, default: Any) -> Any:
+    def typed_default(kind: FieldType, default: Any) -> Any:
         """The default as the field's own type, so an untouched row does not count as changed."""
         if default == "today" and kind == "date":
             return today
@@ -168,22 +173,20 @@ class FormBuilder:
             if name.startswith("create_") and name.endswith("_field")
         )
 
-    def create_text_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
+    def create_text_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         return forms.CharField(max_length=spec.get("max_length", 255), **options)
 
-    def create_textarea_field(
-        self, spec: Mapping[str, Any], options: dict[str, Any]
-    ) -> forms.Field:
+    def create_textarea_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         return forms.CharField(
             max_length=spec.get("max_length", 1000),
             widget=forms.Textarea(attrs={"rows": 2}),
             **options,
         )
 
-    def create_date_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
+    def create_date_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
 
-    def create_amount_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
+    def create_amount_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         low, high = spec.get("min_value"), spec.get("max_value")
         return forms.DecimalField(
             max_digits=18,
@@ -194,7 +197,7 @@ class FormBuilder:
             **options,
         )
 
-    def create_integer_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
+    def create_integer_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         low, high = spec.get("min_value"), spec.get("max_value")
         return forms.IntegerField(
             min_value=None if low is None else int(low),
@@ -202,31 +205,31 @@ class FormBuilder:
             **options,
         )
 
-    def create_choice_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
+    def create_choice_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         choices = [(c["value"], c["label"]) for c in spec["choices"]]
         if not spec.get("required"):
             choices = [("", "—"), *choices]
         return forms.ChoiceField(choices=choices, **options)
 
-    def create_boolean_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
+    def create_boolean_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         options["required"] = False  # a required checkbox would mean "must be ticked"
         return forms.BooleanField(**options)
 
-    def create_account_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
+    def create_account_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         return AccountField(
             spec=spec,
             widget=forms.TextInput(attrs={"class": "lookup", "autocomplete": "off"}),
             **options,
         )
 
-    def create_party_field(self, spec: Mapping[str, Any], options: dict[str, Any]) -> forms.Field:
+    def create_party_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         return PartyField(
             spec=spec,
             widget=forms.TextInput(attrs={"class": "lookup", "autocomplete": "off"}),
             **options,
         )
 
-    def form_class(self, section: str, name: str) -> type[forms.Form]:
+    def form_class(self, section: FieldSection, name: str) -> type[forms.Form]:
         fields = {spec["key"]: self.formfield(spec) for spec in self.definition[section]}
         return type(name, (ConfiguredForm,), fields)
 
@@ -242,7 +245,7 @@ class ConfiguredForm(forms.Form):
                 field.lookups = lookups
 
 
-class LineForm(ConfiguredForm):
+class ConfiguredLineForm(ConfiguredForm):
     """A grid row. A row left blank (nothing but defaults) is skipped, not refused."""
 
     # The debit and credit keys when the grid has both columns: a row takes exactly one.
@@ -283,13 +286,13 @@ class BaseLineFormSet(forms.BaseFormSet):
         return [f for f in self.forms if f.has_changed() and f not in self.deleted_forms]
 
 
-class EntryForms:
+class ConfiguredForms:
     """The header form and the line formset of one entry, bound or unbound."""
 
     def __init__(
         self,
         form_classes: tuple[type[ConfiguredForm], type[BaseLineFormSet]],
-        definition: Mapping[str, Any],
+        definition: VoucherDefinition,
         lookups: EntryLookups,
         data: Mapping[str, Any] | None = None,
         initial_header: Mapping[str, Any] | None = None,
@@ -326,8 +329,8 @@ class EntryForms:
                 self.line_problems.append(f"Enter at most {high} lines; {filled} entered.")
         return header_ok and lines_ok and not self.line_problems
 
-    def entry(self) -> Entry:
-        return Entry(
+    def entry(self) -> EnteredVoucher:
+        return EnteredVoucher(
             header=dict(self.header.cleaned_data),
             lines=[
                 {key: value for key, value in form.cleaned_data.items() if key != "DELETE"}
@@ -343,7 +346,7 @@ FORM_CLASS_CACHE_SIZE = 256
 
 
 def build_form_classes(
-    definition: Mapping[str, Any],
+    definition: VoucherDefinition,
 ) -> tuple[type[ConfiguredForm], type[BaseLineFormSet]]:
     builder = FormBuilder(definition)
     header_class = builder.form_class("header_fields", "HeaderForm")
@@ -353,7 +356,7 @@ def build_form_classes(
     posting = definition["posting"]
     if definition["lines"]["amount_mode"] == "debit_credit" and posting["rule"] == "journal":
         line_attrs["sides"] = (posting["debit_field"], posting["credit_field"])
-    line_class = type("LineForm", (LineForm,), line_attrs)
+    line_class = type("ConfiguredLineForm", (ConfiguredLineForm,), line_attrs)
     lines_spec = definition["lines"]
     formset_class = forms.formset_factory(
         line_class,
@@ -368,7 +371,7 @@ def build_form_classes(
 
 
 def form_classes_for(
-    definition: Mapping[str, Any], *, cache_key: Hashable
+    definition: VoucherDefinition, *, cache_key: Hashable
 ) -> tuple[type[ConfiguredForm], type[BaseLineFormSet]]:
     """Form classes for one configuration version, built once and then reused.
 
@@ -386,7 +389,7 @@ def form_classes_for(
 
 
 def raw_form_data(
-    definition: Mapping[str, Any], header: Mapping[str, Any], lines: list[Any]
+    definition: VoucherDefinition, header: Mapping[str, Any], lines: list[Any]
 ) -> dict[str, Any]:
     """Form POST data for an entry given as raw values (examples, imports, tests).
 

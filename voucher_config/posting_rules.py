@@ -4,7 +4,7 @@
 payment) takes the total of the lines on the opposite side. `invoice`: the party's control account
 against the lines' income or expense accounts, with each line's tax posted to a tax account.
 
-The rules know nothing of requests or forms: they take an `Entry` of Python values.
+The rules know nothing of requests or forms: they take an `EnteredVoucher` of Python values.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from accounting.models import ZERO, Account, EntryChannel, Party, VoucherType
 from accounting.services.inputs import LineInput, VoucherInput
+from voucher_config.definition import PostingRule, VoucherDefinition, Workflow
 from voucher_config.validation import CORE_HEADER_TYPES, CORE_LINE_TYPES
 
 CENT = Decimal("0.01")
@@ -24,8 +25,9 @@ GENERATED = "generated"  # key in a line's data marking lines the rule added (co
 
 
 @dataclass
-class Entry:
-    """What the user entered: header values and line values, already cleaned to Python types."""
+class EnteredVoucher:
+    """What the user entered, before the posting rule makes ledger lines of it: header values and
+    line values, already cleaned to Python types."""
 
     header: dict[str, Any]
     lines: list[dict[str, Any]]
@@ -39,7 +41,6 @@ class PostingPlan:
     tax_lines: dict[str, Decimal] = field(default_factory=dict)  # tax account code -> amount
     # Tax worked out on the document total minus the tax actually posted: shown, never hidden.
     tax_rounding_difference: Decimal = ZERO
-    accounts: dict[int, Account] = field(default_factory=dict)
 
     @property
     def difference(self) -> Decimal:
@@ -108,7 +109,7 @@ def _entered_line(
     )
 
 
-def _journal(posting: dict[str, Any], entry: Entry) -> list[LineInput]:
+def _journal(posting: PostingRule, entry: EnteredVoucher) -> list[LineInput]:
     account_key, debit_key, credit_key = (
         posting["account_field"],
         posting["debit_field"],
@@ -126,14 +127,14 @@ def _journal(posting: dict[str, Any], entry: Entry) -> list[LineInput]:
     ]
 
 
-def _required_header(entry: Entry, key: str, what: str) -> Any:
+def _required_header(entry: EnteredVoucher, key: str, what: str) -> Any:
     value = entry.header.get(key)
     if not value:
         raise PostingRuleError(key, f"{what} is required to post this voucher")
     return value
 
 
-def _counterpart(posting: dict[str, Any], entry: Entry) -> list[LineInput]:
+def _counterpart(posting: PostingRule, entry: EnteredVoucher) -> list[LineInput]:
     counterpart: Account = _required_header(entry, posting["counterpart_field"], "The account")
     side = posting["lines_side"]
     account_key, amount_key = posting["account_field"], posting["amount_field"]
@@ -167,7 +168,7 @@ def line_tax(amount: Decimal, rate: Decimal) -> Decimal:
     return (amount * rate / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _invoice(posting: dict[str, Any], entry: Entry, plan: PostingPlan) -> list[LineInput]:
+def _invoice(posting: PostingRule, entry: EnteredVoucher, plan: PostingPlan) -> list[LineInput]:
     party: Party = _required_header(entry, posting["party_field"], "The party")
     side = posting["party_side"]
     account_key, amount_key = posting["account_field"], posting["amount_field"]
@@ -220,7 +221,7 @@ def _invoice(posting: dict[str, Any], entry: Entry, plan: PostingPlan) -> list[L
     return lines
 
 
-def posting_plan(definition: dict[str, Any], entry: Entry) -> PostingPlan:
+def posting_plan(definition: VoucherDefinition, entry: EnteredVoucher) -> PostingPlan:
     """The exact ledger lines an entry would post, with totals and any tax rounding difference."""
     posting = definition["posting"]
     plan = PostingPlan(lines=[], total_debit=ZERO, total_credit=ZERO)
@@ -238,7 +239,7 @@ def posting_plan(definition: dict[str, Any], entry: Entry) -> PostingPlan:
     return plan
 
 
-def header_data(definition: dict[str, Any], entry: Entry) -> dict[str, Any]:
+def header_data(definition: VoucherDefinition, entry: EnteredVoucher) -> dict[str, Any]:
     """The non-core header values, as stored in the voucher's `data`."""
     return {
         spec["key"]: serialise(entry.header.get(spec["key"]))
@@ -249,8 +250,8 @@ def header_data(definition: dict[str, Any], entry: Entry) -> dict[str, Any]:
 
 def voucher_input(
     *,
-    definition: dict[str, Any],
-    entry: Entry,
+    definition: VoucherDefinition,
+    entry: EnteredVoucher,
     voucher_type: VoucherType,
     version: int | None,
     config_hash: str,
@@ -258,7 +259,7 @@ def voucher_input(
 ) -> tuple[VoucherInput, PostingPlan]:
     plan = posting_plan(definition, entry)
     party = entry.header.get("party")
-    workflow = definition.get("workflow") or {}
+    workflow: Workflow = definition.get("workflow") or {}
     return (
         VoucherInput(
             voucher_type=voucher_type,

@@ -12,12 +12,21 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from jsonschema import Draft202012Validator
 
 from accounting.models import Account, Organization, Party
+from voucher_config.definition import (
+    FIELD_SECTIONS,
+    FieldSection,
+    FieldSpec,
+    FieldType,
+    Layout,
+    PostingReference,
+    VoucherDefinition,
+)
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 MAX_DOCUMENT_BYTES = 64 * 1024
@@ -102,13 +111,14 @@ def schema_errors(definition: Any) -> list[DefinitionError]:
     return result
 
 
-def _fields(definition: dict[str, Any], section: str) -> list[dict[str, Any]]:
+def _fields(definition: VoucherDefinition, section: FieldSection) -> list[FieldSpec]:
     return list(definition.get(section) or [])
 
 
-def _key_errors(definition: dict[str, Any]) -> list[DefinitionError]:
+def _key_errors(definition: VoucherDefinition) -> list[DefinitionError]:
     errors = []
-    for section, core in (("header_fields", CORE_HEADER_TYPES), ("line_fields", CORE_LINE_TYPES)):
+    for section in FIELD_SECTIONS:
+        core = CORE_HEADER_TYPES if section == "header_fields" else CORE_LINE_TYPES
         first_at: dict[str, int] = {}
         for index, spec in enumerate(_fields(definition, section)):
             key = spec["key"]
@@ -134,9 +144,9 @@ def _key_errors(definition: dict[str, Any]) -> list[DefinitionError]:
     return errors
 
 
-def _layout_errors(definition: dict[str, Any]) -> list[DefinitionError]:
+def _layout_errors(definition: VoucherDefinition) -> list[DefinitionError]:
     errors = []
-    layout = definition.get("layout") or {}
+    layout: Layout = definition.get("layout") or {}
     header_keys = {f["key"] for f in _fields(definition, "header_fields")}
     line_keys = {f["key"] for f in _fields(definition, "line_fields")}
     placed: dict[str, str] = {}
@@ -166,7 +176,7 @@ def _layout_errors(definition: dict[str, Any]) -> list[DefinitionError]:
 
 
 # Which section and field type each posting-rule reference must point at.
-POSTING_REFERENCES = {
+POSTING_REFERENCES: dict[str, dict[PostingReference, tuple[FieldSection, FieldType]]] = {
     "journal": {
         "account_field": ("line_fields", "account"),
         "debit_field": ("line_fields", "amount"),
@@ -188,14 +198,11 @@ POSTING_REFERENCES = {
 AMOUNT_MODE_FOR_RULE = {"journal": "debit_credit", "counterpart": "single", "invoice": "single"}
 
 
-def _posting_errors(definition: dict[str, Any]) -> list[DefinitionError]:
+def _posting_errors(definition: VoucherDefinition) -> list[DefinitionError]:
     errors = []
     posting = definition["posting"]
     rule = posting["rule"]
-    sections = {
-        name: {f["key"]: f for f in _fields(definition, name)}
-        for name in ("header_fields", "line_fields")
-    }
+    sections = {name: {f["key"]: f for f in _fields(definition, name)} for name in FIELD_SECTIONS}
     for ref, (section, wanted_type) in POSTING_REFERENCES[rule].items():
         key = posting.get(ref)
         if key is None:
@@ -246,10 +253,10 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _default_errors(definition: dict[str, Any]) -> list[DefinitionError]:
+def _default_errors(definition: VoucherDefinition) -> list[DefinitionError]:
     """Defaults must fit their field's type, choices and limits (account codes: see below)."""
     errors = []
-    for section in ("header_fields", "line_fields"):
+    for section in FIELD_SECTIONS:
         for index, spec in enumerate(_fields(definition, section)):
             path = f"{section}[{index}]"
             kind = spec["type"]
@@ -303,7 +310,7 @@ def _default_errors(definition: dict[str, Any]) -> list[DefinitionError]:
     return errors
 
 
-def account_matches_filter(account: Account, spec: dict[str, Any]) -> bool:
+def account_matches_filter(account: Account, spec: FieldSpec) -> bool:
     flt = spec.get("filter") or {}
     types, subtypes = flt.get("account_types"), flt.get("subtypes")
     return (not types or account.account_type in types) and (
@@ -312,22 +319,19 @@ def account_matches_filter(account: Account, spec: dict[str, Any]) -> bool:
 
 
 def _organization_errors(
-    definition: dict[str, Any], organization: Organization
+    definition: VoucherDefinition, organization: Organization
 ) -> list[DefinitionError]:
     """Default account and party codes must exist in the organization and fit the filter."""
     errors: list[DefinitionError] = []
-    wanted: list[tuple[str, dict[str, Any]]] = []
-    for section in ("header_fields", "line_fields"):
+    wanted: list[tuple[str, FieldSpec, str]] = []
+    for section in FIELD_SECTIONS:
         for index, spec in enumerate(_fields(definition, section)):
-            if (
-                spec["type"] in ("account", "party")
-                and isinstance(spec.get("default"), str)
-                and spec["default"]
-            ):
-                wanted.append((f"{section}[{index}].default", spec))
+            default = spec.get("default")
+            if spec["type"] in ("account", "party") and isinstance(default, str) and default:
+                wanted.append((f"{section}[{index}].default", spec, default))
     if not wanted:
         return errors
-    codes = {s["default"] for _, s in wanted}
+    codes = {code for _, _, code in wanted}
     accounts = {
         a.code: a
         for a in Account.objects.filter(organization=organization, code__in=codes)
@@ -339,8 +343,7 @@ def _organization_errors(
             "code", flat=True
         )
     )
-    for path, spec in wanted:
-        code = spec["default"]
+    for path, spec, code in wanted:
         if spec["type"] == "party":
             if code not in parties:
                 errors.append(
@@ -385,10 +388,12 @@ def definition_errors(
     errors = schema_errors(definition)
     if errors:
         return errors
-    errors = _key_errors(definition) + _layout_errors(definition)
-    errors += _posting_errors(definition) + _default_errors(definition)
+    # The meta-schema holds: from here on the definition has the shape its type describes.
+    checked = cast("VoucherDefinition", definition)
+    errors = _key_errors(checked) + _layout_errors(checked)
+    errors += _posting_errors(checked) + _default_errors(checked)
     if not errors and organization is not None:
-        errors += _organization_errors(definition, organization)
+        errors += _organization_errors(checked, organization)
     return errors
 
 
@@ -398,7 +403,7 @@ def validate_definition(definition: Any, *, organization: Organization | None = 
         raise DefinitionInvalid(errors)
 
 
-def data_schema(definition: dict[str, Any]) -> dict[str, Any]:
+def data_schema(definition: VoucherDefinition) -> dict[str, Any]:
     """The JSON Schema a voucher's `data` must satisfy: its non-core header fields."""
     properties: dict[str, Any] = {}
     required = []
@@ -418,7 +423,7 @@ def data_schema(definition: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _value_schema(spec: dict[str, Any]) -> dict[str, Any]:
+def _value_schema(spec: FieldSpec) -> dict[str, Any]:
     kind = spec["type"]
     nullable = not spec.get("required")
     schema: dict[str, Any]

@@ -395,13 +395,13 @@ def test_add_line_shows_one_more_line_keeps_the_values_and_saves_nothing(client,
 def test_config_entered_draft_opens_in_the_legacy_form_and_posts_the_same_lines(
     client, books, parties
 ):
-    from voucher_config.posting_rules import Entry, voucher_input
+    from voucher_config.posting_rules import EnteredVoucher, voucher_input
 
     definition = json.loads(
         (Path(settings.BASE_DIR) / "voucher_config" / "baseline" / "pv.json").read_text()
     )
     accounts = books.accounts
-    entry = Entry(
+    entry = EnteredVoucher(
         header={
             "date": date(2026, 3, 15),
             "bank_account": accounts["1130"],
@@ -494,9 +494,9 @@ def test_unknown_or_inactive_voucher_type_is_not_found(client, books):
 
 
 def test_entry_outcomes_are_noted_for_the_rollout_router(rf, books, parties):
+    from accounting.outcomes import CREATED, POST_FAILED, POSTED, outcomes_of
     from django.contrib.messages.storage.fallback import FallbackStorage
 
-    from accounting.outcomes import CREATED, POST_FAILED, POSTED, outcomes_of
     from legacy_entry.views import legacy_entry_new
 
     user = books.member(Role.ACCOUNTANT)

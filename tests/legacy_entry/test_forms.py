@@ -536,9 +536,7 @@ PARITY_CASES = {
 
 def config_voucher_input(books, type_code, header, lines) -> VoucherInput:
     from voucher_config.form_factory import (
-        EntryForms as ConfigEntryForms,
-    )
-    from voucher_config.form_factory import (
+        ConfiguredForms,
         EntryLookups,
         build_form_classes,
         raw_form_data,
@@ -547,7 +545,7 @@ def config_voucher_input(books, type_code, header, lines) -> VoucherInput:
 
     path = Path(settings.BASE_DIR) / "voucher_config" / "baseline" / f"{type_code.lower()}.json"
     definition = json.loads(path.read_text())
-    forms = ConfigEntryForms(
+    forms = ConfiguredForms(
         build_form_classes(definition),
         definition,
         EntryLookups(books.organization),

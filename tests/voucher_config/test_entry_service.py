@@ -10,17 +10,11 @@ import pytest
 from accounting.models import Role
 from accounting.services.checks import Problem
 from tests.voucher_config.test_entry_helpers import config_for, entry_data, seed
-from voucher_config.entry import (
-    ConfigChange,
-    config_change,
-    data_problems,
-    entry_act,
-    entry_definition,
-    entry_forms_bound,
-    entry_totals,
-    entry_voucher_input,
-    place_problems,
-)
+from voucher_config.entry.actions import entry_act, entry_voucher_input
+from voucher_config.entry.definitions import ConfigChange, config_change, entry_definition
+from voucher_config.entry.forms import entry_forms_bound
+from voucher_config.entry.preview import entry_totals
+from voucher_config.entry.problems import data_problems, place_problems
 from voucher_config.form_factory import EntryLookups
 from voucher_config.services import config_update
 

@@ -17,7 +17,7 @@ from accounting.models import Account, PartyRole, Role
 from tests.factories import AccountFactory, Books, PartyFactory
 from voucher_config.form_factory import (
     AccountField,
-    EntryForms,
+    ConfiguredForms,
     EntryLookups,
     FormBuilder,
     PartyField,
@@ -142,7 +142,9 @@ def test_lookups_read_accounts_and_parties_once_whatever_the_number_of_lines(boo
     lines = [{"account": "5200", "debit": "1.00"}] * 40 + [{"account": "1120", "credit": "40"}]
     data = raw_form_data(definition, {"date": "2026-03-01"}, lines)
     with CaptureQueriesContext(connection) as captured:
-        entry_forms = EntryForms(classes, definition, EntryLookups(books.organization), data=data)
+        entry_forms = ConfiguredForms(
+            classes, definition, EntryLookups(books.organization), data=data
+        )
         assert entry_forms.is_valid(), entry_forms.lines.errors
     assert len(captured) == 1  # the accounts; no party was entered
 
@@ -184,7 +186,7 @@ def journal_forms(books, lines, header=None):
     definition = baseline_definitions()["JV"]
     classes = form_classes_for(definition, cache_key=("test-jv",))
     data = raw_form_data(definition, {"date": "2026-03-01", **(header or {})}, lines)
-    return EntryForms(classes, definition, EntryLookups(books.organization), data=data)
+    return ConfiguredForms(classes, definition, EntryLookups(books.organization), data=data)
 
 
 def test_blank_lines_are_skipped_not_refused(books):
@@ -236,6 +238,6 @@ def test_a_read_only_field_keeps_its_default_whatever_is_posted(books):
     classes = form_classes_for(definition, cache_key=("test-jv-read-only",))
     lines = [{"account": "5200", "debit": "1"}, {"account": "1120", "credit": "1"}]
     data = raw_form_data(definition, {"date": "2026-03-01", "source": "forged"}, lines)
-    entry_forms = EntryForms(classes, definition, EntryLookups(books.organization), data=data)
+    entry_forms = ConfiguredForms(classes, definition, EntryLookups(books.organization), data=data)
     assert entry_forms.is_valid()
     assert entry_forms.entry().header["source"] == "desk"

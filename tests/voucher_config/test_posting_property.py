@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from accounting.models import PartyRole
 from accounting.services.checks import LineFacts, line_problems
 from tests.factories import PartyFactory
-from voucher_config.form_factory import EntryForms, EntryLookups, build_form_classes, raw_form_data
+from voucher_config.form_factory import (
+    ConfiguredForms,
+    EntryLookups,
+    build_form_classes,
+    raw_form_data,
+)
 from voucher_config.posting_rules import posting_plan
 from voucher_config.services import baseline_definitions
 from voucher_config.validation import account_matches_filter
@@ -85,7 +90,7 @@ def test_any_accepted_entry_posts_balanced(setting, code, data):
             "supplier" if party_spec.get("role") == "supplier" else "customer"
         ]
     header["supplier_invoice"] = "X-1"
-    forms = EntryForms(
+    forms = ConfiguredForms(
         build_form_classes(definition),
         definition,
         lookups,
@@ -117,7 +122,7 @@ def test_balanced_journal_entries_post_balanced(setting, pairs):
     )
     if balance == 0:
         lines.pop()
-    forms = EntryForms(
+    forms = ConfiguredForms(
         build_form_classes(definition),
         definition,
         lookups,
@@ -139,7 +144,7 @@ def test_an_untouched_line_with_a_default_tax_rate_is_skipped(setting):
         {"party": parties["customer"]},
         [{"account": "4100", "amount": "10.00", "description": "Widget"}, {}],
     )
-    forms = EntryForms(build_form_classes(definition), definition, lookups, data=data)
+    forms = ConfiguredForms(build_form_classes(definition), definition, lookups, data=data)
     assert forms.is_valid(), [f.errors for f in forms.lines.forms]
     [line] = forms.entry().lines
     assert "DELETE" not in line

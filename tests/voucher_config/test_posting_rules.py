@@ -12,7 +12,7 @@ from accounting.models import EntryChannel, PartyRole
 from tests.factories import PartyFactory
 from voucher_config.posting_rules import (
     GENERATED,
-    Entry,
+    EnteredVoucher,
     PostingRuleError,
     line_tax,
     posting_plan,
@@ -57,7 +57,7 @@ def supplier(books):
 
 def test_journal_posts_each_line_on_its_own_side(books):
     a = books.account
-    entry = Entry(
+    entry = EnteredVoucher(
         header={"date": date(2026, 3, 1)},
         lines=[
             {"account": a("5200"), "debit": D("1500.00"), "credit": None, "description": "Rent"},
@@ -75,7 +75,7 @@ def test_journal_posts_each_line_on_its_own_side(books):
 
 def test_journal_reports_an_unbalanced_entry_without_fixing_it(books):
     a = books.account
-    entry = Entry(
+    entry = EnteredVoucher(
         header={"date": date(2026, 3, 1)},
         lines=[
             {"account": a("5200"), "debit": D("100")},
@@ -93,7 +93,7 @@ def test_journal_reports_an_unbalanced_entry_without_fixing_it(books):
 
 def test_counterpart_puts_the_total_on_the_header_account_opposite_the_lines(books):
     a = books.account
-    entry = Entry(
+    entry = EnteredVoucher(
         header={"date": date(2026, 3, 1), "bank_account": a("1120"), "narration": "March bills"},
         lines=[
             {"account": a("5200"), "amount": D("1200.00")},
@@ -112,7 +112,7 @@ def test_counterpart_puts_the_total_on_the_header_account_opposite_the_lines(boo
 
 def test_counterpart_with_credit_lines_debits_the_header_account(books):
     a = books.account
-    entry = Entry(
+    entry = EnteredVoucher(
         header={"date": date(2026, 3, 1), "bank_account": a("1120")},
         lines=[{"account": a("1200"), "amount": D("640.00")}],
     )
@@ -125,7 +125,7 @@ def test_counterpart_with_credit_lines_debits_the_header_account(books):
 
 def test_counterpart_negative_amount_goes_to_the_other_side(books):
     a = books.account
-    entry = Entry(
+    entry = EnteredVoucher(
         header={"date": date(2026, 3, 1), "bank_account": a("1120")},
         lines=[
             {"account": a("5200"), "amount": D("100")},
@@ -142,7 +142,7 @@ def test_counterpart_negative_amount_goes_to_the_other_side(books):
 
 
 def test_counterpart_without_the_header_account_names_the_field(books):
-    entry = Entry(
+    entry = EnteredVoucher(
         header={"date": date(2026, 3, 1), "bank_account": None},
         lines=[{"account": books.account("5200"), "amount": D("1")}],
     )
@@ -155,7 +155,7 @@ def test_counterpart_without_the_header_account_names_the_field(books):
 
 
 def sales_entry(books, customer, *lines):
-    return Entry(
+    return EnteredVoucher(
         header={"date": date(2026, 3, 1), "party": customer, "tax_account": books.account("2200")},
         lines=[
             {
@@ -186,7 +186,7 @@ def test_invoice_posts_the_party_control_account_against_income_and_tax(books, c
 
 
 def test_purchase_invoice_sides_are_the_mirror_of_sales(books, supplier):
-    entry = Entry(
+    entry = EnteredVoucher(
         header={"date": date(2026, 3, 1), "party": supplier, "tax_account": books.account("1400")},
         lines=[{"account": books.account("5100"), "amount": D("100.00"), "tax_rate": D("10")}],
     )
@@ -253,7 +253,7 @@ def test_no_rounding_difference_when_line_and_document_tax_agree(books, customer
 
 
 def test_invoice_without_its_party_names_the_field(books):
-    entry = Entry(
+    entry = EnteredVoucher(
         header={"date": date(2026, 3, 1), "party": None, "tax_account": books.account("2200")},
         lines=[{"account": books.account("4200"), "amount": D("1"), "tax_rate": D("0")}],
     )
@@ -274,7 +274,7 @@ def test_invoice_with_tax_but_no_tax_account_names_the_field(books, customer):
 
 
 def test_voucher_input_stamps_channel_version_and_keeps_extra_fields_in_data(books, supplier):
-    entry = Entry(
+    entry = EnteredVoucher(
         header={
             "date": date(2026, 3, 1),
             "bank_account": books.account("1120"),
