@@ -49,11 +49,11 @@ run: setup
 test: export DJANGO_DEBUG ?=
 test: install
 	@mkdir -p var
-	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
 
 .PHONY: test-postgres
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: install

@@ -139,12 +139,10 @@ def _entry_post(
     action = _action(request)
     organization, type_code = request.organization, voucher_type.code
     if action == ADD_LINE:
-        legacy_forms = LegacyForms.with_added_line(
+        with_line = LegacyForms.with_added_line(
             organization=organization, type_code=type_code, data=request.POST
         )
-        return _render(
-            request, legacy_forms=legacy_forms, voucher_type=voucher_type, voucher=voucher
-        )
+        return _render(request, legacy_forms=with_line, voucher_type=voucher_type, voucher=voucher)
     entry_action = EntryAction(action)
     entered: LegacyVoucher | None = None
     legacy_forms: LegacyForms | None = None

@@ -10,7 +10,7 @@ that is posted at once is written in one step or not at all.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -34,6 +34,15 @@ class EntryAction(StrEnum):
     SUBMIT = "submit"
     APPROVE = "approve"
     POST = "post"
+
+    @classmethod
+    def named(cls, name: str) -> EntryAction:
+        """The action a button names; ValueError listing the valid ones for any other name."""
+        try:
+            return cls(name)
+        except ValueError:
+            valid = ", ".join(action.value for action in cls)
+            raise ValueError(f"Unknown action {name!r}; valid: {valid}") from None
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,73 @@ class EntryOutcome:
         return f"{label} is saved."
 
 
+@dataclass(frozen=True)
+class EntryAttempt:
+    """Who asks to take which action on which voucher, with what entry: what the rules judge."""
+
+    organization: Organization
+    membership: Membership | None  # None: an operator's command, which no role limits
+    workflow: EntryWorkflow
+    action: EntryAction
+    voucher: Voucher | None  # None: a new voucher
+    voucher_input: VoucherInput | None  # None: the voucher as stored
+    type_name: str
+
+
+# A rule looks at an attempt and says why it is refused, or None.
+EntryRule = Callable[[EntryAttempt], EntryRefused | None]
+
+
+def organization_rule(attempt: EntryAttempt) -> EntryRefused | None:
+    membership, voucher = attempt.membership, attempt.voucher
+    if membership is not None and membership.organization_id != attempt.organization.pk:
+        return EntryRefused(f"You are not a member of {attempt.organization}.", rule="organization")
+    if voucher is not None and voucher.organization_id != attempt.organization.pk:
+        return EntryRefused(f"{voucher} belongs to another organization.", rule="organization")
+    return None
+
+
+def role_rule(attempt: EntryAttempt) -> EntryRefused | None:
+    membership = attempt.membership
+    role = attempt.workflow.role_for(attempt.action)
+    if membership is not None and not membership.has_role(role):
+        return EntryRefused(
+            f"To {attempt.action} a {attempt.type_name.lower()} voucher you need the {role.label} "
+            "role; "
+            f"yours is {membership.get_role_display()}.",
+            rule="role",
+        )
+    return None
+
+
+def status_rule(attempt: EntryAttempt) -> EntryRefused | None:
+    voucher, action = attempt.voucher, attempt.action
+    if voucher is None:
+        if action == EntryAction.APPROVE:
+            return EntryRefused(
+                "Only a voucher submitted for approval can be approved: save it and submit it "
+                "first.",
+                rule="status",
+            )
+        return None
+    status = voucher.get_status_display().lower()
+    if not voucher.is_editable:
+        return EntryRefused(f"{voucher} is {status}; it cannot change.", rule="status")
+    if action == EntryAction.APPROVE and voucher.status != VoucherStatus.SUBMITTED:
+        return EntryRefused(
+            f"{voucher} is {status}; only a voucher submitted for approval can be approved.",
+            rule="status",
+        )
+    if action == EntryAction.SUBMIT and voucher.status == VoucherStatus.APPROVED:
+        return EntryRefused(f"{voucher} is already approved.", rule="status")
+    return None
+
+
+# Every rule an entry must pass before anything is read or written, in the order they are asked.
+# A rule added here holds for both screens, the import and every command.
+ENTRY_RULES: tuple[EntryRule, ...] = (organization_rule, role_rule, status_rule)
+
+
 def entry_refusal(
     *,
     organization: Organization,
@@ -111,38 +187,23 @@ def entry_refusal(
     voucher_input: VoucherInput | None = None,
 ) -> EntryRefused | None:
     """Why `membership` may not take `action` on `voucher` (None: a new one) with the entry
-    `voucher_input` (None: as stored), or None if it may. A membership of None is an operator's
-    command acting for the organization, which no role limits.
+    `voucher_input` (None: as stored), or None if it may: the first of ENTRY_RULES to refuse.
 
     Screens ask this to offer only the buttons that will work; `voucher_enter` enforces it.
     """
-    role = workflow.role_for(action)
-    if membership is not None and not membership.has_role(role):
-        return EntryRefused(
-            f"To {action} a {type_name} voucher you need the {role.label} role; yours is "
-            f"{membership.get_role_display()}.",
-            rule="role",
-        )
-    if voucher is None:
-        if action == EntryAction.APPROVE:
-            return EntryRefused(
-                "Only a voucher submitted for approval can be approved: save it and submit it "
-                "first.",
-                rule="status",
-            )
-        return None
-    status = voucher.get_status_display().lower()
-    if voucher.organization_id != organization.pk:
-        return EntryRefused(f"{voucher} belongs to another organization.", rule="organization")
-    if not voucher.is_editable:
-        return EntryRefused(f"{voucher} is {status}; it cannot change.", rule="status")
-    if action == EntryAction.APPROVE and voucher.status != VoucherStatus.SUBMITTED:
-        return EntryRefused(
-            f"{voucher} is {status}; only a voucher submitted for approval can be approved.",
-            rule="status",
-        )
-    if action == EntryAction.SUBMIT and voucher.status == VoucherStatus.APPROVED:
-        return EntryRefused(f"{voucher} is already approved.", rule="status")
+    attempt = EntryAttempt(
+        organization=organization,
+        membership=membership,
+        workflow=workflow,
+        action=action,
+        voucher=voucher,
+        voucher_input=voucher_input,
+        type_name=type_name,
+    )
+    for rule in ENTRY_RULES:
+        refused = rule(attempt)
+        if refused is not None:
+            return refused
     return None
 
 
@@ -209,14 +270,12 @@ def voucher_enter(
     Raises EntryRefused (role, status) before anything is read, and VoucherRejected (the ledger's
     rules, each problem at its line and field) with nothing written.
     """
-    action = EntryAction(action)
+    action = EntryAction.named(action)
     type_name = (
         voucher.voucher_type.name
         if voucher is not None
         else (voucher_input.voucher_type.name if voucher_input is not None else "")
     ).lower()
-    if membership is not None and membership.organization_id != organization.pk:
-        raise EntryRefused(f"You are not a member of {organization}.", rule="organization")
     refusal = entry_refusal(
         organization=organization,
         membership=membership,

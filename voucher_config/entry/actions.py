@@ -1,30 +1,28 @@
 """Acting on an entry: saving it as a draft, then submitting, approving or posting it.
 
-Every state change goes through the ledger's services (`accounting.services`), which hold the
-rules about vouchers; what is checked here first is what the configuration adds (the roles it
-asks for) and what the screen needs (was anything changed, which version was the form built on).
+Every state change goes through the ledger's entry service (`accounting.services.entering`),
+which holds the rules about vouchers; the configuration supplies the workflow (approval, the
+roles that approve and post), and the screen checks what only it knows: which configuration
+version the form was built on, and whether that is still the one to save under.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db import transaction
-
-from accounting.models import Membership, Role, Voucher, VoucherStatus
+from accounting.models import Membership, Voucher, VoucherStatus
 from accounting.services.checks import VoucherRejected
-from accounting.services.drafts import (
-    voucher_approve,
-    voucher_draft_create,
-    voucher_draft_update,
-    voucher_submit,
+from accounting.services.entering import (
+    EntryAction,
+    EntryOutcome,
+    EntryRefused,
+    entry_matches_stored,
+    entry_refusal,
+    stored_lines,
+    voucher_enter,
 )
-from accounting.services.inputs import LineInput, User, VoucherInput
-from accounting.services.posting import voucher_post
+from accounting.services.inputs import User, VoucherInput
 from voucher_config.entry.definitions import (
-    ACTIONS,
     APPROVE,
     POST,
     SAVE,
@@ -37,26 +35,16 @@ from voucher_config.entry.problems import add_header_error, data_problems, place
 from voucher_config.form_factory import ConfiguredForms
 from voucher_config.posting_rules import PostingPlan, PostingRuleError, voucher_input
 
-ACTION_WORDS = {SAVE: "save", SUBMIT: "submit", APPROVE: "approve", POST: "post"}
-
 
 class EntryInvalid(Exception):
     """The entry cannot be saved or acted on; the reasons are on the forms.
 
-    `rejected` is the posting service's refusal when that is what stopped it.
+    `rejected` is the ledger's refusal when that is what stopped it.
     """
 
     def __init__(self, rejected: VoucherRejected | None = None):
         self.rejected = rejected
         super().__init__(str(rejected) if rejected else "the entry has errors")
-
-
-class EntryRefused(Exception):
-    """The user may not do this (role) or the voucher is not in a state that allows it."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
 
 
 def entry_voucher_input(
@@ -84,102 +72,6 @@ def entry_voucher_input(
     return voucher_in, plan
 
 
-def _line_key(line: LineInput) -> tuple[Any, ...]:
-    return (
-        line.account_id,
-        line.debit,
-        line.credit,
-        line.description,
-        line.party_id,
-        line.data,
-    )
-
-
-def matches_stored(voucher: Voucher, voucher_in: VoucherInput, stored: Sequence[LineInput]) -> bool:
-    """Whether an entry is exactly what the voucher already holds (header and every line)."""
-    return (
-        voucher.date == voucher_in.date
-        and voucher.reference == voucher_in.reference
-        and voucher.narration == voucher_in.narration
-        and voucher.party_id == voucher_in.party_id
-        and voucher.data == voucher_in.data
-        and [_line_key(line) for line in stored] == [_line_key(line) for line in voucher_in.lines]
-    )
-
-
-def stored_lines(voucher: Voucher) -> list[LineInput]:
-    return [
-        LineInput(
-            account_id=row[0],
-            debit=row[1],
-            credit=row[2],
-            description=row[3],
-            party_id=row[4],
-            data=row[5],
-        )
-        for row in voucher.lines.order_by("order", "id").values_list(
-            "account_id", "debit", "credit", "description", "party_id", "data"
-        )
-    ]
-
-
-@dataclass
-class EntryResult:
-    voucher: Voucher
-    action: str
-    saved: bool  # False when the stored voucher already held exactly this entry
-
-    @property
-    def message(self) -> str:
-        label = self.voucher.number or f"Draft #{self.voucher.pk}"
-        if self.action == POST:
-            return f"{self.voucher.voucher_type.name} voucher {self.voucher.number} is posted."
-        if self.action == SUBMIT:
-            return f"{label} is submitted for approval."
-        if self.action == APPROVE:
-            return f"{label} is approved and can be posted."
-        if not self.saved:
-            return f"{label}: nothing had changed since it was last saved."
-        return f"{label} is saved."
-
-
-def check_role(*, entry_def: EntryDefinition, membership: Membership, action: str) -> None:
-    role = Role(entry_def.role_for(action))
-    if not membership.has_role(role):
-        raise EntryRefused(
-            f"To {ACTION_WORDS[action]} a {entry_def.type_name} voucher you need the "
-            f"{role.label} role; yours is {membership.get_role_display()}."
-        )
-
-
-def _refuse_status(voucher: Voucher | None, action: str) -> None:
-    if voucher is None:
-        if action == APPROVE:
-            raise EntryRefused("Only a voucher submitted for approval can be approved.")
-        return
-    if not voucher.is_editable:
-        raise EntryRefused(
-            f"{voucher} is {voucher.get_status_display().lower()}; it cannot change."
-        )
-    if action == APPROVE and voucher.status != VoucherStatus.SUBMITTED:
-        raise EntryRefused(
-            f"{voucher} is {voucher.get_status_display().lower()}; only a voucher submitted "
-            "for approval can be approved."
-        )
-    if action == SUBMIT and voucher.status == VoucherStatus.APPROVED:
-        raise EntryRefused(f"{voucher} is already approved.")
-
-
-def _rejected(
-    forms_: ConfiguredForms,
-    entry_def: EntryDefinition,
-    lines: Sequence[LineInput],
-    exc: VoucherRejected,
-) -> EntryInvalid:
-    place_problems(forms_, entry_def, lines, exc.problems)
-    return EntryInvalid(exc)
-
-
 def entry_act(
     *,
     action: str,
@@ -189,66 +81,55 @@ def entry_act(
     membership: Membership,
     user: User,
     voucher: Voucher | None = None,
-) -> EntryResult:
-    """Saves an entry as a draft, then submits, approves or posts it as the action asks.
+) -> EntryOutcome:
+    """Saves an entry as a draft, then submits, approves or posts it, through the ledger's entry
+    service (which holds the role and status rules and runs it all in one transaction).
 
     `entry_def` is the configuration version the form was rendered with and is read with;
-    `current` the active one (None when the type has no active configuration). A change that
-    must be saved is saved under the active version only: if the form showed another one,
-    ConfigChanged is raised and nothing is written. An entry identical to the stored voucher is
-    not written again, so approving or posting acts on exactly what was saved.
-
-    Saving and the action run in one transaction: a refused post leaves the draft as it was.
+    `current` the active one (None when the type has no active configuration). A change is
+    saved under the active version only: if the form showed another one, ConfigChanged is
+    raised and nothing is written. The ledger's refusals are placed on the forms (EntryInvalid).
     """
-    if action not in ACTIONS:
-        raise ValueError(f"Unknown action {action!r}; valid: {', '.join(ACTIONS)}")
-    check_role(entry_def=entry_def, membership=membership, action=action)
-    _refuse_status(voucher, action)
+    entry_action = EntryAction.named(action)
+    workflow = entry_def.entry_workflow
+    refusal = entry_refusal(
+        organization=membership.organization,
+        membership=membership,
+        workflow=workflow,
+        action=entry_action,
+        voucher=voucher,
+        type_name=entry_def.type_name,
+    )
+    if refusal is not None:
+        raise refusal
     voucher_in, _ = entry_voucher_input(entry_def=entry_def, forms_=forms_)
     stored = stored_lines(voucher) if voucher is not None else []
-    unchanged = voucher is not None and matches_stored(voucher, voucher_in, stored)
-
-    if not unchanged:
-        if action == APPROVE or (voucher is not None and voucher.status == VoucherStatus.APPROVED):
-            add_header_error(
-                forms_,
-                None,
-                "You changed the voucher. An approval covers what was submitted: save the "
-                "changes as a draft and submit it again, or reload the page to "
-                f"{ACTION_WORDS[action]} it as it stands.",
-            )
-            raise EntryInvalid
+    changed = voucher is None or not entry_matches_stored(voucher, voucher_in, stored)
+    approving = entry_action == EntryAction.APPROVE or (
+        voucher is not None and voucher.status == VoucherStatus.APPROVED
+    )
+    if changed and not approving:  # a change to what was approved is refused by the ledger
         if current is None:
             raise EntryRefused(
                 f"{entry_def.type_name} vouchers can no longer be entered: the configuration "
-                "is inactive. Ask an administrator."
+                "is inactive. Ask an administrator.",
+                rule="status",
             )
         if current.version != entry_def.version:
             raise ConfigChanged(config_change(entry_def, current), current)
-
-    organization = membership.organization
-    lines: Sequence[LineInput] = stored if unchanged else voucher_in.lines
     try:
-        with transaction.atomic():
-            if unchanged:
-                assert voucher is not None
-                saved = voucher
-            elif voucher is None:
-                saved = voucher_draft_create(
-                    organization=organization, voucher_input=voucher_in, user=user
-                )
-            else:
-                saved = voucher_draft_update(voucher=voucher, voucher_input=voucher_in, user=user)
-            if action == SUBMIT:
-                saved = voucher_submit(voucher=saved, user=user)
-            elif action == APPROVE:
-                saved = voucher_approve(voucher=saved, user=user)
-            elif action == POST:
-                saved = voucher_post(voucher=saved, user=user)
+        return voucher_enter(
+            organization=membership.organization,
+            membership=membership,
+            user=user,
+            action=entry_action,
+            workflow=workflow,
+            voucher_input=voucher_in,
+            voucher=voucher,
+        )
     except VoucherRejected as exc:
-        raise _rejected(forms_, entry_def, lines, exc) from exc
-    saved.voucher_type = entry_def.config.voucher_type
-    return EntryResult(voucher=saved, action=action, saved=not unchanged)
+        place_problems(forms_, entry_def, voucher_in.lines if changed else stored, exc.problems)
+        raise EntryInvalid(exc) from exc
 
 
 # --- what the user may do next ---------------------------------------------------------------
@@ -284,26 +165,27 @@ def available_actions(
     actions = AvailableActions(
         save=status in (VoucherStatus.DRAFT, VoucherStatus.SUBMITTED),
         submit=needs_approval and status == VoucherStatus.DRAFT,
-        approve=status == VoucherStatus.SUBMITTED and entry_def.may(membership, APPROVE),
+        approve=status == VoucherStatus.SUBMITTED
+        and entry_def.entry_workflow.allows(membership, EntryAction.APPROVE),
         read_only=status == VoucherStatus.APPROVED,
     )
     would_post = status == VoucherStatus.APPROVED or (
         status == VoucherStatus.DRAFT and not needs_approval
     )
-    actions.post = would_post and entry_def.may(membership, POST)
+    actions.post = would_post and entry_def.entry_workflow.allows(membership, EntryAction.POST)
     for action, shown, wanted in (
         (POST, actions.post, would_post),
         (APPROVE, actions.approve, status == VoucherStatus.SUBMITTED),
     ):
         if wanted and not shown:
-            role = Role(entry_def.role_for(action)).label
+            role = entry_def.entry_workflow.role_for(EntryAction(action)).label
             actions.notes.append(
                 f"{'Posting' if action == POST else 'Approving'} a {entry_def.type_name} voucher "
                 f"needs the {role} role; save it and someone with that role can "
                 f"{'post' if action == POST else 'approve'} it."
             )
     if needs_approval and status == VoucherStatus.DRAFT:
-        approver = Role(entry_def.role_for(APPROVE)).label
+        approver = entry_def.entry_workflow.role_for(EntryAction.APPROVE).label
         actions.notes.append(
             f"{entry_def.type_name} vouchers are approved by an {approver.lower()} before posting."
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, cast
+from typing import cast
 
-from accounting.models import EntryChannel, Membership, Organization, Role, Voucher
+from accounting.models import EntryChannel, Organization, Role, Voucher
+from accounting.services.entering import EntryWorkflow
 from voucher_config.definition import FieldSpec, VoucherDefinition, Workflow
 from voucher_config.form_factory import BaseLineFormSet, ConfiguredForm, form_classes_for
 from voucher_config.models import VoucherTypeConfig, definition_hash
@@ -18,12 +19,6 @@ SUBMIT = "submit"
 APPROVE = "approve"
 POST = "post"
 ACTIONS = (SAVE, SUBMIT, APPROVE, POST)
-
-DEFAULT_ROLES = {APPROVE: Role.ACCOUNTANT, POST: Role.ACCOUNTANT}
-ROLE_KEYS: dict[str, Literal["approver_role", "poster_role"]] = {
-    APPROVE: "approver_role",
-    POST: "poster_role",
-}
 
 
 class EntryUnavailable(Exception):
@@ -111,14 +106,15 @@ class EntryDefinition:
     def requires_approval(self) -> bool:
         return bool(self.workflow.get("requires_approval"))
 
-    def role_for(self, action: str) -> str:
-        """The least role an action needs: entering is a clerk's job, the rest as configured."""
-        if action in ROLE_KEYS:
-            return str(self.workflow.get(ROLE_KEYS[action]) or DEFAULT_ROLES[action])
-        return Role.CLERK
-
-    def may(self, membership: Membership, action: str) -> bool:
-        return membership.has_role(self.role_for(action))
+    @cached_property
+    def entry_workflow(self) -> EntryWorkflow:
+        """The configuration's workflow as the ledger applies it: entering is a clerk's job,
+        approving and posting need the roles configured (an accountant's by default)."""
+        return EntryWorkflow(
+            requires_approval=self.requires_approval,
+            approver_role=self.workflow.get("approver_role") or Role.ACCOUNTANT,
+            poster_role=self.workflow.get("poster_role") or Role.ACCOUNTANT,
+        )
 
     @cached_property
     def header_specs(self) -> dict[str, FieldSpec]:
@@ -131,6 +127,11 @@ class EntryDefinition:
     def label(self, key: str) -> str:
         spec = self.header_specs.get(key) or self.line_specs.get(key)
         return str(spec["label"]) if spec else key
+
+
+def entry_definition_of(config: VoucherTypeConfig) -> EntryDefinition:
+    """The current version of a configuration already read."""
+    return _entry_definition(config, None)
 
 
 def _entry_definition(config: VoucherTypeConfig, version: int | None) -> EntryDefinition:
@@ -191,18 +192,24 @@ def entry_definition_as_posted(
     )
 
 
-def entry_definition_for_voucher(*, voucher: Voucher) -> EntryDefinition:
-    """The configuration version a voucher was entered with (the current one if it is gone)."""
+def entry_definition_for_voucher(
+    *, voucher: Voucher, config: VoucherTypeConfig | None = None
+) -> EntryDefinition:
+    """The configuration version a voucher was entered with (the current one if it is gone);
+    `config` is the type's configuration when the caller has already read it."""
     if voucher.entry_channel != EntryChannel.CONFIG:
         raise EntryUnavailable(
             f"{voucher} was entered through the {voucher.get_entry_channel_display().lower()}; "
             "it can only be changed there."
         )
-    config = (
-        VoucherTypeConfig.objects.select_related("voucher_type", "organization")
-        .filter(organization_id=voucher.organization_id, voucher_type_id=voucher.voucher_type_id)
-        .first()
-    )
+    if config is None:
+        config = (
+            VoucherTypeConfig.objects.select_related("voucher_type", "organization")
+            .filter(
+                organization_id=voucher.organization_id, voucher_type_id=voucher.voucher_type_id
+            )
+            .first()
+        )
     if config is None:
         raise EntryUnavailable(f"Voucher type {voucher.voucher_type} has no configuration.")
     return _entry_definition(config, voucher.config_version)

@@ -7,34 +7,28 @@ the same POST returns only the `entry` partial of `voucher_config/entry.html`. T
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from accounting.outcomes import CREATED, POST_FAILED, POSTED, outcome_note
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
+from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from accounting.models import Role, Voucher, VoucherStatus, VoucherType
-from accounting.permissions import organization_object_or_404
-from voucher_config.entry.actions import (
-    EntryInvalid,
-    EntryRefused,
-    available_actions,
-    entry_act,
-)
+from accounting.entry_pages import OutcomeListener, ignore_outcome, screen_mark
+from accounting.models import EntryChannel, Role, Voucher, VoucherStatus, VoucherType
+from accounting.permissions import OrganizationRequest
+from accounting.services.entering import EntryAction, EntryOutcome, EntryRefused
+from voucher_config.entry.actions import EntryInvalid, available_actions, entry_act
 from voucher_config.entry.definitions import (
     ACTIONS,
-    POST,
     SAVE,
     ConfigChanged,
     EntryDefinition,
     EntryUnavailable,
-    entry_definition,
     entry_definition_for_voucher,
+    entry_definition_of,
 )
 from voucher_config.entry.forms import (
     entry_forms_blank,
@@ -54,6 +48,7 @@ from voucher_config.entry.preview import (
 )
 from voucher_config.entry.problems import form_errors
 from voucher_config.form_factory import ConfiguredForms, EntryLookups
+from voucher_config.models import VoucherTypeConfig
 from voucher_config.views.presentation import (
     TEMPLATE,
     entry_urls,
@@ -107,6 +102,7 @@ def _screen(
         "notice": notice,
         "alert": alert,
         "urls": entry_urls(entry_def, voucher),
+        "screen_mark": screen_mark(EntryChannel.CONFIG),
         "actions": available_actions(
             entry_def=entry_def, membership=request.membership, voucher=voucher
         ),
@@ -178,6 +174,7 @@ def _entry_page(
     entry_def: EntryDefinition,
     current: EntryDefinition | None,
     voucher: Voucher | None,
+    on_outcome: OutcomeListener,
 ) -> HttpResponse:
     """The entry screen of a new or saved voucher: GET draws it, POST acts on the button used."""
     lookups = EntryLookups(request.organization)
@@ -250,7 +247,7 @@ def _entry_page(
         return show(forms_, preview=preview)
 
     try:
-        result = entry_act(
+        outcome = entry_act(
             action=action if action in ACTIONS else SAVE,
             entry_def=posted_def,
             current=current,
@@ -260,13 +257,8 @@ def _entry_page(
             voucher=voucher,
         )
     except EntryInvalid as invalid:
-        if invalid.rejected is not None and action == POST:
-            outcome_note(
-                request,
-                kind=POST_FAILED,
-                voucher_id=voucher.pk if voucher else None,
-                reason=invalid.rejected.reason,
-            )
+        if invalid.rejected is not None:
+            on_outcome(EntryOutcome.failed(EntryAction(action), invalid.rejected))
         return show(forms_, status=422)
     except EntryRefused as refused:
         return _refused(show(forms_, status=403, show_errors=False, alert=refused.message))
@@ -284,14 +276,12 @@ def _entry_page(
             alert=changed.change.explain(),
         )
         return _render(request, context, partial=partial, status=409)
-    if voucher is None:
-        outcome_note(request, kind=CREATED, voucher_id=result.voucher.pk)
-    if result.action == POST:
-        outcome_note(request, kind=POSTED, voucher_id=result.voucher.pk)
+    on_outcome(outcome)
+    assert outcome.voucher is not None
     return _after_action(
         request,
-        result.voucher,
-        result.message,
+        outcome.voucher,
+        outcome.message,
         entry_def=posted_def,
         lookups=lookups,
         was_new=voucher is None,
@@ -308,32 +298,36 @@ def entry_menu(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "voucher_config/menu.html", {"voucher_types": voucher_types})
 
 
-@entry_role_required(Role.CLERK)
-@require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
-def entry_new(request: HtmxHttpRequest, type_code: str) -> HttpResponse:
-    """A new voucher of `type_code`, entered with the type's active configuration."""
-    try:
-        entry_def = entry_definition(organization=request.organization, type_code=type_code)
-    except EntryUnavailable as exc:
-        raise Http404(str(exc)) from exc
-    return _entry_page(request, entry_def=entry_def, current=entry_def, voucher=None)
+def config_entry_page(
+    request: OrganizationRequest,
+    *,
+    config: VoucherTypeConfig,
+    voucher: Voucher | None,
+    on_outcome: OutcomeListener = ignore_outcome,
+) -> HttpResponse:
+    """The configuration-driven page of a new voucher of `config`'s type, or of the stored
+    `voucher`: GET draws the form, POST acts on the button used and tells `on_outcome` what it
+    did. A new voucher is entered with the active version; a stored one reopens with the
+    version it was entered with.
 
-
-@entry_role_required(Role.CLERK)
-@require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
-def entry_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """A saved voucher, reopened with the configuration version it was entered with."""
-    voucher = organization_object_or_404(
-        request, Voucher.objects.select_related("organization", "voucher_type", "party"), pk=pk
+    Whoever serves it has checked that the user is a member (a clerk at least) of the voucher's
+    organization and read the type's configuration, active or not.
+    """
+    htmx_request = cast(HtmxHttpRequest, request)
+    if voucher is None:
+        if not config.is_active and request.method == "GET":
+            raise Http404(f"{config.voucher_type} has no active configuration.")
+        entry_def = entry_definition_of(config)
+        current = entry_def if config.is_active else None
+    else:
+        if not voucher.is_editable:
+            return redirect("voucher-detail", pk=voucher.pk)
+        try:
+            entry_def = entry_definition_for_voucher(voucher=voucher, config=config)
+        except EntryUnavailable as exc:
+            messages.info(request, str(exc))
+            return redirect("voucher-detail", pk=voucher.pk)
+        current = entry_def.current if config.is_active else None
+    return _entry_page(
+        htmx_request, entry_def=entry_def, current=current, voucher=voucher, on_outcome=on_outcome
     )
-    if not voucher.is_editable:
-        return redirect("voucher-detail", pk=voucher.pk)
-    try:
-        entry_def = entry_definition_for_voucher(voucher=voucher)
-    except EntryUnavailable as exc:
-        messages.info(request, str(exc))
-        return redirect("voucher-detail", pk=voucher.pk)
-    current = entry_def.current if entry_def.config.is_active else None
-    return _entry_page(request, entry_def=entry_def, current=current, voucher=voucher)
