@@ -1,4 +1,8 @@
-"""The ledger: organizations, accounts, fiscal periods, parties, vouchers and ledger rows."""
+"""The ledger: organizations, accounts, fiscal periods, parties, vouchers and ledger rows.
+
+One module, past the usual few hundred lines, because the models are one schema whose
+constraints and relations are read together.
+"""
 
 from __future__ import annotations
 

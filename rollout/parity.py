@@ -154,7 +154,7 @@ def config_voucher_input(
         raise ValidationError(entry_form_errors(forms))
     result, _plan = voucher_input(
         definition=config.definition,
-        entry=forms.entry(),
+        entered=forms.entered_voucher(),
         voucher_type=config.voucher_type,
         version=config.version,
         config_hash=config.definition_hash,

@@ -140,7 +140,7 @@ def example_errors(config: VoucherTypeConfig) -> tuple[int, list[str]]:
                     raise _RollBack
                 voucher_in, _plan = voucher_input(
                     definition=definition,
-                    entry=forms.entry(),
+                    entered=forms.entered_voucher(),
                     voucher_type=config.voucher_type,
                     version=config.version,
                     config_hash=config.definition_hash,

@@ -329,7 +329,7 @@ class ConfiguredForms:
                 self.line_problems.append(f"Enter at most {high} lines; {filled} entered.")
         return header_ok and lines_ok and not self.line_problems
 
-    def entry(self) -> EnteredVoucher:
+    def entered_voucher(self) -> EnteredVoucher:
         return EnteredVoucher(
             header=dict(self.header.cleaned_data),
             lines=[

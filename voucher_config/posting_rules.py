@@ -251,24 +251,24 @@ def header_data(definition: VoucherDefinition, entry: EnteredVoucher) -> dict[st
 def voucher_input(
     *,
     definition: VoucherDefinition,
-    entry: EnteredVoucher,
+    entered: EnteredVoucher,
     voucher_type: VoucherType,
     version: int | None,
     config_hash: str,
     channel: str = EntryChannel.CONFIG,
 ) -> tuple[VoucherInput, PostingPlan]:
-    plan = posting_plan(definition, entry)
-    party = entry.header.get("party")
+    plan = posting_plan(definition, entered)
+    party = entered.header.get("party")
     workflow: Workflow = definition.get("workflow") or {}
     return (
         VoucherInput(
             voucher_type=voucher_type,
-            date=entry.header["date"],
+            date=entered.header["date"],
             lines=plan.lines,
-            reference=str(entry.header.get("reference") or ""),
-            narration=str(entry.header.get("narration") or ""),
+            reference=str(entered.header.get("reference") or ""),
+            narration=str(entered.header.get("narration") or ""),
             party_id=party.pk if party else None,
-            data=header_data(definition, entry),
+            data=header_data(definition, entered),
             entry_channel=channel,
             config_version=version,
             config_hash=config_hash,

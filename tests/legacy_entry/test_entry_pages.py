@@ -438,7 +438,7 @@ def test_config_entered_draft_opens_in_the_legacy_form_and_posts_the_same_lines(
     )
     made, _ = voucher_input(
         definition=definition,
-        entry=entry,
+        entered=entry,
         voucher_type=books.types["PV"],
         version=1,
         config_hash="abc",

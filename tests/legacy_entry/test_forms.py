@@ -554,7 +554,7 @@ def config_voucher_input(books, type_code, header, lines) -> VoucherInput:
     assert forms.is_valid(), (forms.header.errors, forms.lines.errors)
     made, _ = voucher_input(
         definition=definition,
-        entry=forms.entry(),
+        entered=forms.entered_voucher(),
         voucher_type=books.types[type_code],
         version=None,
         config_hash="",

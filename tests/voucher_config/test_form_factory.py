@@ -195,7 +195,7 @@ def test_blank_lines_are_skipped_not_refused(books):
         [{"account": "5200", "debit": "5"}, {}, {"account": "1120", "credit": "5"}, {}],
     )
     assert entry_forms.is_valid()
-    assert len(entry_forms.entry().lines) == 2
+    assert len(entry_forms.entered_voucher().lines) == 2
 
 
 def test_too_few_lines_are_refused_with_the_minimum(books):
@@ -222,7 +222,7 @@ def test_entry_values_are_python_values_without_formset_bookkeeping(books):
         header={"reference": "R1"},
     )
     assert entry_forms.is_valid()
-    entry = entry_forms.entry()
+    entry = entry_forms.entered_voucher()
     assert entry.header["date"] == date(2026, 3, 1)
     assert entry.header["reference"] == "R1"
     first = entry.lines[0]
@@ -240,4 +240,4 @@ def test_a_read_only_field_keeps_its_default_whatever_is_posted(books):
     data = raw_form_data(definition, {"date": "2026-03-01", "source": "forged"}, lines)
     entry_forms = ConfiguredForms(classes, definition, EntryLookups(books.organization), data=data)
     assert entry_forms.is_valid()
-    assert entry_forms.entry().header["source"] == "desk"
+    assert entry_forms.entered_voucher().header["source"] == "desk"

@@ -97,7 +97,7 @@ def test_any_accepted_entry_posts_balanced(setting, code, data):
         data=raw_form_data(definition, header, lines),
     )
     assert forms.is_valid(), (forms.header.errors, [f.errors for f in forms.lines.forms])
-    plan = posting_plan(definition, forms.entry())
+    plan = posting_plan(definition, forms.entered_voucher())
     assert_balanced_and_postable(books, plan)
     entered = sum(Decimal(line["amount"]) for line in lines)
     assert max(plan.total_debit, plan.total_credit) >= entered
@@ -132,7 +132,7 @@ def test_balanced_journal_entries_post_balanced(setting, pairs):
         assert not forms.is_valid()
         return
     assert forms.is_valid(), [f.errors for f in forms.lines.forms]
-    plan = posting_plan(definition, forms.entry())
+    plan = posting_plan(definition, forms.entered_voucher())
     assert_balanced_and_postable(books, plan)
 
 
@@ -146,6 +146,6 @@ def test_an_untouched_line_with_a_default_tax_rate_is_skipped(setting):
     )
     forms = ConfiguredForms(build_form_classes(definition), definition, lookups, data=data)
     assert forms.is_valid(), [f.errors for f in forms.lines.forms]
-    [line] = forms.entry().lines
+    [line] = forms.entered_voucher().lines
     assert "DELETE" not in line
     assert line["tax_rate"] == Decimal("0")

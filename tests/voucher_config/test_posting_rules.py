@@ -289,7 +289,7 @@ def test_voucher_input_stamps_channel_version_and_keeps_extra_fields_in_data(boo
     pv = definition("PV")
     pv["workflow"]["requires_approval"] = True
     made, plan = voucher_input(
-        definition=pv, entry=entry, voucher_type=books.types["PV"], version=7, config_hash="abc"
+        definition=pv, entered=entry, voucher_type=books.types["PV"], version=7, config_hash="abc"
     )
     assert (made.entry_channel, made.config_version, made.config_hash) == (
         EntryChannel.CONFIG,

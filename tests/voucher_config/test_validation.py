@@ -5,12 +5,12 @@ import json
 
 import pytest
 
+from voucher_config.data_schema import data_schema
 from voucher_config.models import VoucherTypeConfig
 from voucher_config.services import baseline_definitions, config_create, config_update
 from voucher_config.validation import (
     MAX_DOCUMENT_BYTES,
     DefinitionInvalid,
-    data_schema,
     definition_errors,
     meta_validator,
 )

@@ -56,7 +56,7 @@ def entry_voucher_input(
     try:
         voucher_in, plan = voucher_input(
             definition=entry_def.definition,
-            entry=forms_.entry(),
+            entered=forms_.entered_voucher(),
             voucher_type=entry_def.config.voucher_type,
             version=entry_def.version,
             config_hash=entry_def.config_hash,

@@ -17,12 +17,12 @@ from jsonschema import Draft202012Validator
 
 from accounting.services.checks import Problem
 from accounting.services.inputs import LineInput
+from voucher_config.data_schema import data_schema
 from voucher_config.definition import PostingReference
 from voucher_config.entry.definitions import EntryDefinition
 from voucher_config.entry.forms import is_removed
 from voucher_config.form_factory import ConfiguredForms
 from voucher_config.posting_rules import GENERATED
-from voucher_config.validation import data_schema
 
 # Ledger problems read "<voucher>: is not balanced …"; these starts need a subject put back.
 VERB_STARTS = ("is ", "has ", "needs ", "no longer ")
