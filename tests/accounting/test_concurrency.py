@@ -157,7 +157,7 @@ def test_two_connections_posting_the_same_draft_give_one_posting_and_one_clear_r
     books, monkeypatch
 ):
     draft = drafts(books, 1)[0]
-    read_lines = posting._stored_line_facts
+    read_lines = posting.stored_line_facts
     readers: list[int] = []
 
     def read_slowly(voucher):
@@ -167,7 +167,7 @@ def test_two_connections_posting_the_same_draft_give_one_posting_and_one_clear_r
         time.sleep(0.3)
         return lines
 
-    monkeypatch.setattr(posting, "_stored_line_facts", read_slowly)
+    monkeypatch.setattr(posting, "stored_line_facts", read_slowly)
     outcomes: list[object] = []
 
     def post(_: int) -> None:
