@@ -258,6 +258,7 @@ def voucher_enter(
     workflow: EntryWorkflow,
     voucher_input: VoucherInput | None,
     voucher: Voucher | None = None,
+    stored: Sequence[LineInput] | None = None,
 ) -> EntryOutcome:
     """Saves an entry as a new or a stored voucher, then submits, approves or posts it.
 
@@ -265,7 +266,8 @@ def voucher_enter(
     an import). `voucher_input` None acts on the stored voucher as it stands. An entry identical
     to the stored voucher is not written again, so approving or posting acts on exactly what was
     saved; a changed entry cannot be approved, nor saved over an approved voucher. A new voucher
-    takes `workflow.requires_approval`; a stored one keeps what it was entered with.
+    takes `workflow.requires_approval`; a stored one keeps what it was entered with. `stored`
+    is the voucher's lines (`stored_lines`) when the caller has already read them.
 
     Raises EntryRefused (role, status) before anything is read, and VoucherRejected (the ledger's
     rules, each problem at its line and field) with nothing written.
@@ -302,7 +304,9 @@ def voucher_enter(
         voucher_input = dataclasses.replace(
             voucher_input, requires_approval=voucher.requires_approval
         )
-        if entry_matches_stored(voucher, voucher_input, stored_lines(voucher)):
+        if stored is None:
+            stored = stored_lines(voucher)
+        if entry_matches_stored(voucher, voucher_input, stored):
             voucher_input = None
         elif action == EntryAction.APPROVE or voucher.status == VoucherStatus.APPROVED:
             message = APPROVAL_COVERS_WHAT_WAS_SUBMITTED.format(action=action)

@@ -126,6 +126,7 @@ def entry_act(
             workflow=workflow,
             voucher_input=voucher_in,
             voucher=voucher,
+            stored=stored,
         )
     except VoucherRejected as exc:
         place_problems(forms_, entry_def, voucher_in.lines if changed else stored, exc.problems)
