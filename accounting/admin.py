@@ -104,10 +104,13 @@ class PartyAdmin(SimpleHistoryAdmin):
 
 @admin.register(VoucherType)
 class VoucherTypeAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "numbering_pattern", "is_active", "organization"]
-    list_filter = ["organization", "is_active"]
+    list_display = ["code", "name", "numbering_pattern", "requires_approval", "organization"]
+    list_filter = ["organization", "is_active", "requires_approval"]
     list_select_related = ["organization"]
     search_fields = ["code", "name"]
+    # The workflow is set by the type's configuration (voucher_type_workflow_set), with its
+    # history; here it is shown, never changed.
+    readonly_fields = ["requires_approval", "approver_role", "poster_role"]
 
 
 @admin.register(VoucherSequence)

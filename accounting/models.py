@@ -45,6 +45,8 @@ class Role(models.TextChoices):
 
 # Each role can do what the roles before it can.
 ROLE_RANK = {Role.VIEWER: 0, Role.CLERK: 1, Role.ACCOUNTANT: 2, Role.ADMIN: 3}
+# The roles a workflow step may ask for: a viewer enters nothing.
+WORKFLOW_ROLES = [(role.value, role.label) for role in Role if role != Role.VIEWER]
 
 
 class Membership(models.Model):
@@ -107,6 +109,24 @@ class Account(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     is_active = models.BooleanField(default=True)
+    # The type's workflow: the ledger's own facts, applied to every channel. A configuration
+    # editor writes them here; no request can say otherwise.
+    requires_approval = models.BooleanField(
+        default=False,
+        help_text="Vouchers of this type are approved by a second person before posting.",
+    )
+    approver_role = models.CharField(
+        max_length=20,
+        choices=WORKFLOW_ROLES,
+        default=Role.ACCOUNTANT,
+        help_text="The least role that may approve.",
+    )
+    poster_role = models.CharField(
+        max_length=20,
+        choices=WORKFLOW_ROLES,
+        default=Role.ACCOUNTANT,
+        help_text="The least role that may post.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -210,6 +230,24 @@ class VoucherType(models.Model):
         help_text="Fields: {fy} fiscal year code, {seq} sequence, e.g. PV-{fy}-{seq:05}.",
     )
     is_active = models.BooleanField(default=True)
+    # The type's workflow: the ledger's own facts, applied to every channel. A configuration
+    # editor writes them here; no request can say otherwise.
+    requires_approval = models.BooleanField(
+        default=False,
+        help_text="Vouchers of this type are approved by a second person before posting.",
+    )
+    approver_role = models.CharField(
+        max_length=20,
+        choices=WORKFLOW_ROLES,
+        default=Role.ACCOUNTANT,
+        help_text="The least role that may approve.",
+    )
+    poster_role = models.CharField(
+        max_length=20,
+        choices=WORKFLOW_ROLES,
+        default=Role.ACCOUNTANT,
+        help_text="The least role that may post.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -305,7 +343,13 @@ class Voucher(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who last saved what the voucher says: with `created_by`, the people who may not approve it.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
+    # The entry form a voucher was saved from, so a repeated submit returns it instead of a copy.
+    submission_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -332,6 +376,9 @@ class Voucher(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["organization", "number"], name="voucher_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "submission_key"], name="voucher_submission_once"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "submitted", "approved", "cancelled"])

@@ -20,13 +20,8 @@ from accounting.entry_pages import OutcomeListener, ignore_outcome, screen_mark
 from accounting.models import EDITABLE_STATUSES, EntryChannel, Voucher, VoucherStatus, VoucherType
 from accounting.permissions import OrganizationRequest
 from accounting.services.checks import VoucherRejected
-from accounting.services.entering import (
-    EntryAction,
-    EntryOutcome,
-    EntryRefused,
-    EntryWorkflow,
-    voucher_enter,
-)
+from accounting.services.entering import EntryOutcome, voucher_enter
+from accounting.services.entry_rules import EntryAction, EntryRefused, EntryWorkflow
 from legacy_entry.forms import LINE_PREFIX, VOUCHER_FORMS
 from legacy_entry.screen_forms import LegacyForms
 from legacy_entry.vouchers import LegacyVoucher, legacy_initial, legacy_voucher, rejection_place
@@ -37,8 +32,6 @@ APPROVE = "approve"
 POST = "post"
 ADD_LINE = "add_line"
 ACTIONS = (SAVE, SUBMIT, APPROVE, POST, ADD_LINE)
-# The legacy screens know no configuration: approving and posting are an accountant's job.
-LEGACY_WORKFLOW = EntryWorkflow()
 
 TEMPLATE = "legacy_entry/entry.html"
 
@@ -78,9 +71,9 @@ def _render(
         "screen_mark": screen_mark(EntryChannel.LEGACY),
         "editable": editable,
         "can_submit": editable and stored_status == VoucherStatus.DRAFT,
-        "can_approve": LEGACY_WORKFLOW.allows(membership, EntryAction.APPROVE)
+        "can_approve": EntryWorkflow.of(voucher_type).allows(membership, EntryAction.APPROVE)
         and stored_status == VoucherStatus.SUBMITTED,
-        "can_post": LEGACY_WORKFLOW.allows(membership, EntryAction.POST)
+        "can_post": EntryWorkflow.of(voucher_type).allows(membership, EntryAction.POST)
         and stored_status in (VoucherStatus.DRAFT, VoucherStatus.APPROVED),
     }
     return render(request, TEMPLATE, context, status=status)
@@ -165,7 +158,6 @@ def _entry_post(
             membership=request.membership,
             user=request.user,
             action=entry_action,
-            workflow=LEGACY_WORKFLOW,
             voucher_input=entered.voucher_input if entered is not None else None,
             voucher=voucher,
         )

@@ -9,7 +9,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from accounting.services.entering import EntryAction, EntryOutcome
+from accounting.services.entering import EntryOutcome
+from accounting.services.entry_rules import EntryAction
 from rollout.metrics.recording import metric_count, metric_observe, user_active_mark
 from rollout.routing import Route
 

@@ -87,6 +87,12 @@ class Books:
     def account(self, code: str) -> Account:
         return self.accounts[code]
 
+    def require_approval(self, type_code: str = "PV") -> None:
+        """The type's vouchers need a second person's approval before posting."""
+        from accounting.services.voucher_types import voucher_type_workflow_set
+
+        voucher_type_workflow_set(voucher_type=self.types[type_code], requires_approval=True)
+
     def member(self, role: str = Role.ACCOUNTANT, username: str | None = None):
         user = UserFactory(**({"username": username} if username else {}))
         MembershipFactory(user=user, organization=self.organization, role=role)

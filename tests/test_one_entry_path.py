@@ -11,8 +11,8 @@ from waffle.testutils import override_flag
 
 from accounting.entry_pages import SCREEN_FIELD, screen_mark
 from accounting.models import EntryChannel, Role, Voucher
-from accounting.services import entering
-from accounting.services.entering import EntryAttempt, EntryRefused
+from accounting.services import entering, entry_rules
+from accounting.services.entry_rules import EntryAttempt, EntryRefused
 from accounting.services.imports import ImportRejected, vouchers_import
 from legacy_entry.screen_forms import LegacyForms
 from rollout.routing import FLAG_NAME
@@ -32,7 +32,7 @@ def year_end_reference_is_reserved(attempt: EntryAttempt) -> EntryRefused | None
 @pytest.fixture
 def reserved_reference_rule(monkeypatch):
     monkeypatch.setattr(
-        entering, "ENTRY_RULES", (*entering.ENTRY_RULES, year_end_reference_is_reserved)
+        entry_rules, "ENTRY_RULES", (*entry_rules.ENTRY_RULES, year_end_reference_is_reserved)
     )
 
 
@@ -100,8 +100,7 @@ def test_the_admin_writes_no_voucher_at_all(books, client, reserved_reference_ru
         organization=books.organization,
         membership=None,
         user=None,
-        action=entering.EntryAction.SAVE,
-        workflow=entering.EntryWorkflow(),
+        action="save",
         voucher_input=books.entry(("5200", "10.00", ""), ("1120", "", "10.00")),
     ).voucher
     assert draft is not None

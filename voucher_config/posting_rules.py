@@ -16,7 +16,7 @@ from typing import Any
 
 from accounting.models import ZERO, Account, EntryChannel, Party, VoucherType
 from accounting.services.inputs import LineInput, VoucherInput
-from voucher_config.definition import PostingRule, VoucherDefinition, Workflow
+from voucher_config.definition import PostingRule, VoucherDefinition
 from voucher_config.validation import CORE_HEADER_TYPES, CORE_LINE_TYPES
 
 CENT = Decimal("0.01")
@@ -259,7 +259,6 @@ def voucher_input(
 ) -> tuple[VoucherInput, PostingPlan]:
     plan = posting_plan(definition, entered)
     party = entered.header.get("party")
-    workflow: Workflow = definition.get("workflow") or {}
     return (
         VoucherInput(
             voucher_type=voucher_type,
@@ -272,7 +271,6 @@ def voucher_input(
             entry_channel=channel,
             config_version=version,
             config_hash=config_hash,
-            requires_approval=bool(workflow.get("requires_approval")),
         ),
         plan,
     )

@@ -12,7 +12,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
-from accounting.models import Account, Organization, Party, VoucherType
+from accounting.models import Account, Organization, Party, Role, VoucherType
+from accounting.services.voucher_types import voucher_type_workflow_set
 from voucher_config.models import VoucherTypeConfig, definition_hash
 from voucher_config.validation import DefinitionError, DefinitionInvalid, validate_definition
 
@@ -55,7 +56,22 @@ def config_create(
     config._history_user = _user(user)  # type: ignore[attr-defined]
     config._change_reason = reason  # type: ignore[attr-defined]
     config.save()
+    _workflow_to_voucher_type(config, user=user)
     return config
+
+
+def _workflow_to_voucher_type(config: VoucherTypeConfig, *, user: User) -> None:
+    """The ledger applies a type's workflow from the type itself, never from a configuration:
+    saving a configuration writes its workflow there."""
+    workflow = config.definition.get("workflow") or {}
+    voucher_type_workflow_set(
+        voucher_type=config.voucher_type,
+        requires_approval=bool(workflow.get("requires_approval")),
+        approver_role=workflow.get("approver_role") or Role.ACCOUNTANT,
+        poster_role=workflow.get("poster_role") or Role.ACCOUNTANT,
+        user=user,
+        reason=f"workflow of configuration version {config.version}",
+    )
 
 
 @transaction.atomic
@@ -87,6 +103,7 @@ def config_update(
     locked._history_user = _user(user)  # type: ignore[attr-defined]
     locked._change_reason = reason or f"version {locked.version}"  # type: ignore[attr-defined]
     locked.save()
+    _workflow_to_voucher_type(locked, user=user)
     return locked
 
 

@@ -216,3 +216,20 @@ def status_problems(status: str, *, requires_approval: bool) -> list[Problem]:
     if requires_approval and status != VoucherStatus.APPROVED:
         return [Problem("needs approval before it can be posted", rule="approval")]
     return []
+
+
+def approver_problems(
+    *, created_by_id: int | None, changed_by_id: int | None, approver_id: int | None
+) -> list[Problem]:
+    """Four eyes: an approval is a second person's, never that of whoever entered or last
+    changed what is approved, and never no one's."""
+    if approver_id is None:
+        return [Problem("can only be approved by a named person", rule="four_eyes")]
+    if approver_id in (created_by_id, changed_by_id):
+        return [
+            Problem(
+                "was entered or last changed by you; another person must approve it",
+                rule="four_eyes",
+            )
+        ]
+    return []

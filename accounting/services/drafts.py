@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -12,6 +12,7 @@ from django.db.models import Field
 from django.utils import timezone
 
 from accounting.models import (
+    EDITABLE_STATUSES,
     Organization,
     Party,
     Voucher,
@@ -24,6 +25,7 @@ from accounting.services.checks import (
     VoucherRejected,
     account_problems,
     amount_problems,
+    approver_problems,
 )
 from accounting.services.facts import account_facts_for
 from accounting.services.history import (
@@ -147,8 +149,13 @@ def _lines_insert(voucher: Voucher, lines: Sequence[LineInput]) -> None:
 
 
 def voucher_draft_create(
-    *, organization: Organization, voucher_input: VoucherInput, user: User = None
+    *,
+    organization: Organization,
+    voucher_input: VoucherInput,
+    user: User = None,
+    submission_key: str | None = None,
 ) -> Voucher:
+    """Stores a new draft. Whether it needs approval is its type's rule, not the caller's."""
     problems, _ = draft_line_problems(organization=organization, voucher_input=voucher_input)
     if problems:
         raise VoucherRejected(f"Draft {voucher_input.voucher_type.code}", problems)
@@ -165,8 +172,10 @@ def voucher_draft_create(
             entry_channel=voucher_input.entry_channel,
             config_version=voucher_input.config_version,
             config_hash=voucher_input.config_hash,
-            requires_approval=voucher_input.requires_approval,
+            requires_approval=voucher_input.voucher_type.requires_approval,
             created_by=history_user(user),
+            changed_by=history_user(user),
+            submission_key=submission_key,
         )
         voucher_save_with_history(voucher, user=user, when=now)
         voucher_lines_create(voucher, voucher_input.lines, user=user, when=now)
@@ -174,9 +183,18 @@ def voucher_draft_create(
 
 
 def voucher_draft_update(
-    *, voucher: Voucher, voucher_input: VoucherInput, user: User = None
+    *,
+    voucher: Voucher,
+    voucher_input: VoucherInput,
+    user: User = None,
+    submission_key: str | None = None,
 ) -> Voucher:
-    """Replaces a draft's header and lines; refused once the voucher has left draft."""
+    """Replaces a draft's header and lines; refused once the voucher is posted or cancelled.
+
+    A change sends a submitted or approved voucher back to draft and clears its approval: an
+    approval covers what was seen. The voucher needs approval if it did when entered or its
+    type does now.
+    """
     problems, _ = draft_line_problems(
         organization=voucher.organization, voucher_input=voucher_input
     )
@@ -184,7 +202,7 @@ def voucher_draft_update(
         raise VoucherRejected(str(voucher), problems)
     with transaction.atomic():
         locked = Voucher.objects.select_for_update().get(pk=voucher.pk)
-        if locked.status not in (VoucherStatus.DRAFT, VoucherStatus.SUBMITTED):
+        if locked.status not in EDITABLE_STATUSES:
             raise VoucherRejected(
                 str(locked), [Problem(f"is {locked.status} and cannot be edited", rule="status")]
             )
@@ -195,10 +213,16 @@ def voucher_draft_update(
         locked.entry_channel = voucher_input.entry_channel
         locked.config_version = voucher_input.config_version
         locked.config_hash = voucher_input.config_hash
-        locked.requires_approval = voucher_input.requires_approval
-        # An edit after submission sends the voucher back to draft: approval covers what was seen.
+        locked.requires_approval = (
+            locked.requires_approval or voucher_input.voucher_type.requires_approval
+        )
         locked.status = VoucherStatus.DRAFT
         locked.submitted_by = None
+        locked.approved_by = None
+        locked.approved_at = None
+        locked.changed_by = history_user(user)
+        if submission_key is not None:
+            locked.submission_key = submission_key
         voucher_save_with_history(locked, user=user, when=now)
         history_rows_copy(
             VoucherLine,
@@ -217,10 +241,20 @@ def voucher_draft_update(
 
 
 def _transition(
-    *, voucher: Voucher, allowed_from: set[str], to: str, user: User, stamp: dict[str, Any]
+    *,
+    voucher: Voucher,
+    allowed_from: set[str],
+    to: str,
+    user: User,
+    stamp: dict[str, Any],
+    check: Callable[[Voucher], list[Problem]] | None = None,
 ) -> Voucher:
     with transaction.atomic():
         locked = Voucher.objects.select_for_update().get(pk=voucher.pk)
+        if check is not None and locked.status in allowed_from:
+            problems = check(locked)
+            if problems:
+                raise VoucherRejected(str(locked), problems)
         if locked.status not in allowed_from:
             allowed = " or ".join(sorted(allowed_from))
             raise VoucherRejected(
@@ -249,12 +283,19 @@ def voucher_submit(*, voucher: Voucher, user: User) -> Voucher:
 
 
 def voucher_approve(*, voucher: Voucher, user: User) -> Voucher:
+    """Approves a submitted voucher: four eyes, so never by whoever entered or last changed it."""
+    approver = history_user(user)
     return _transition(
         voucher=voucher,
         allowed_from={VoucherStatus.SUBMITTED},
         to=VoucherStatus.APPROVED,
         user=user,
-        stamp={"approved_by": history_user(user), "approved_at": timezone.now()},
+        stamp={"approved_by": approver, "approved_at": timezone.now()},
+        check=lambda locked: approver_problems(
+            created_by_id=locked.created_by_id,
+            changed_by_id=locked.changed_by_id,
+            approver_id=getattr(approver, "pk", None),
+        ),
     )
 
 

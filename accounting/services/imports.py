@@ -32,7 +32,8 @@ from accounting.services.checks import (
     parse_amount,
     period_problems,
 )
-from accounting.services.entering import EntryAction, EntryRefused, EntryWorkflow, voucher_enter
+from accounting.services.entering import voucher_enter
+from accounting.services.entry_rules import EntryAction, EntryRefused
 from accounting.services.import_files import (
     DESCRIPTION_MAX,
     ISO_DATE,
@@ -316,7 +317,6 @@ def vouchers_import(
                     membership=membership,
                     user=user,
                     action=EntryAction.POST if post else EntryAction.SAVE,
-                    workflow=EntryWorkflow(),
                     voucher_input=voucher_input,
                 ).voucher
                 assert voucher is not None

@@ -41,4 +41,3 @@ class VoucherInput:
     entry_channel: str = EntryChannel.LEGACY
     config_version: int | None = None
     config_hash: str = ""
-    requires_approval: bool = False

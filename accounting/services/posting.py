@@ -84,7 +84,10 @@ def voucher_post(*, voucher: Voucher, user: User) -> Voucher:
                 str(voucher), [Problem("no longer exists", rule="status")]
             ) from None
         label = str(locked)
-        problems = status_problems(locked.status, requires_approval=locked.requires_approval)
+        problems = status_problems(
+            locked.status,
+            requires_approval=locked.requires_approval or locked.voucher_type.requires_approval,
+        )
         if problems:
             raise VoucherRejected(label, problems)
         lines = stored_line_facts(locked)
@@ -123,7 +126,7 @@ def voucher_post(*, voucher: Voucher, user: User) -> Voucher:
 
 
 def _new_voucher_problems(
-    *, organization: Organization, voucher_input: VoucherInput
+    *, organization: Organization, voucher_input: VoucherInput, reversing: bool = False
 ) -> tuple[list[Problem], AccountingPeriod | None]:
     """Every rule a new voucher breaks, each once, and the period its date falls in."""
     problems, facts = draft_line_problems(organization=organization, voucher_input=voucher_input)
@@ -144,7 +147,8 @@ def _new_voucher_problems(
     ]
     period = period_for(organization_id=organization.pk, on=voucher_input.date)
     problems += period_problems(period, on=voucher_input.date)
-    if voucher_input.requires_approval:
+    # A reversal undoes a voucher that was posted (and approved, where its type asks for it).
+    if voucher_input.voucher_type.requires_approval and not reversing:
         problems.append(Problem("needs approval before it can be posted", rule="approval"))
     return problems, period
 
@@ -155,6 +159,7 @@ def voucher_create_posted(
     voucher_input: VoucherInput,
     user: User = None,
     reversal_of: Voucher | None = None,
+    submission_key: str | None = None,
 ) -> Voucher:
     """Creates and posts a voucher in one transaction: the path imports and bulk entry take.
 
@@ -164,7 +169,9 @@ def voucher_create_posted(
     of lines (one more read when the voucher names parties).
     """
     label = f"New {voucher_input.voucher_type.code} voucher dated {voucher_input.date.isoformat()}"
-    problems, period = _new_voucher_problems(organization=organization, voucher_input=voucher_input)
+    problems, period = _new_voucher_problems(
+        organization=organization, voucher_input=voucher_input, reversing=reversal_of is not None
+    )
     if problems:
         raise VoucherRejected(label, problems)
     assert period is not None
@@ -190,6 +197,8 @@ def voucher_create_posted(
             config_version=voucher_input.config_version,
             config_hash=voucher_input.config_hash,
             created_by=poster,
+            changed_by=poster,
+            submission_key=submission_key,
             posted_by=poster,
             posted_at=now,
             reversal_of=reversal_of,

@@ -57,7 +57,8 @@ def test_a_draft_is_saved_unnumbered_with_its_lines_in_order(books):
 
 def test_submit_approve_and_post_record_who_did_each_step(books):
     clerk, approver = books.member(), books.member()
-    voucher = balanced(books, user=clerk, requires_approval=True)
+    books.require_approval("PV")
+    voucher = balanced(books, user=clerk)
 
     submitted = voucher_submit(voucher=voucher, user=clerk)
     assert (submitted.status, submitted.submitted_by) == (VoucherStatus.SUBMITTED, clerk)
@@ -107,9 +108,10 @@ def test_a_transition_from_the_wrong_status_is_refused(books, action, status_bef
 
 @pytest.mark.parametrize("steps", [[], [voucher_submit], [voucher_submit, voucher_approve]])
 def test_a_draft_submitted_or_approved_voucher_can_be_cancelled(books, steps):
-    voucher = balanced(books)
+    voucher = balanced(books, user=books.member())
+    approver = books.member()  # four eyes: not the person who entered it
     for step in steps:
-        step(voucher=voucher, user=None)
+        step(voucher=voucher, user=approver)
     assert voucher_cancel(voucher=voucher, user=None).status == VoucherStatus.CANCELLED
 
 
@@ -168,13 +170,12 @@ def test_replacing_a_drafts_lines_keeps_the_old_ones_in_history(books):
 
 
 def test_editing_a_submitted_voucher_sends_it_back_to_draft(books):
-    voucher = balanced(books, requires_approval=True)
+    books.require_approval("PV")
+    voucher = balanced(books)
     voucher_submit(voucher=voucher, user=books.member())
     updated = voucher_draft_update(
         voucher=voucher,
-        voucher_input=books.entry(
-            ("5200", "12.00", ""), ("1120", "", "12.00"), type_code="PV", requires_approval=True
-        ),
+        voucher_input=books.entry(("5200", "12.00", ""), ("1120", "", "12.00"), type_code="PV"),
     )
     assert (updated.status, updated.submitted_by) == (VoucherStatus.DRAFT, None)
     with pytest.raises(VoucherRejected, match="needs approval"):

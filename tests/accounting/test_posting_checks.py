@@ -55,10 +55,11 @@ def unchanged(books):
     assert database_state() == holder["before"]
 
 
-def draft(books, *lines, **kwargs) -> Voucher:
+def draft(books, *lines, user=None, **kwargs) -> Voucher:
     return voucher_draft_create(
         organization=books.organization,
         voucher_input=books.entry(*lines, type_code="PV", **kwargs),
+        user=user,
     )
 
 
@@ -220,13 +221,12 @@ def test_create_posted_refuses_a_date_in_a_closed_period(books, unchanged):
 
 
 def test_create_posted_refuses_a_voucher_that_needs_approval(books, unchanged):
+    books.require_approval("PV")
     unchanged()
     rejected = refusal(
         lambda: voucher_create_posted(
             organization=books.organization,
-            voucher_input=books.entry(
-                ("5200", "10.00", ""), ("1120", "", "10.00"), type_code="PV", requires_approval=True
-            ),
+            voucher_input=books.entry(("5200", "10.00", ""), ("1120", "", "10.00"), type_code="PV"),
         )
     )
     assert rejected.messages == [f"{NEW_PV}: needs approval before it can be posted"]
@@ -385,7 +385,8 @@ def test_posting_a_draft_dated_in_a_closed_period_is_refused(books, unchanged):
 
 
 def test_posting_a_draft_that_needs_approval_is_refused_until_approved(books, unchanged):
-    voucher = draft(books, ("5200", "10.00", ""), ("1120", "", "10.00"), requires_approval=True)
+    books.require_approval("PV")
+    voucher = draft(books, ("5200", "10.00", ""), ("1120", "", "10.00"))
     unchanged()
     rejected = refusal(lambda: voucher_post(voucher=voucher, user=None))
     assert rejected.messages == [f"Draft PV #{voucher.pk}: needs approval before it can be posted"]
@@ -393,7 +394,8 @@ def test_posting_a_draft_that_needs_approval_is_refused_until_approved(books, un
 
 def test_posting_a_submitted_voucher_is_refused_until_approved(books):
     clerk, approver = books.member(), books.member()
-    voucher = draft(books, ("5200", "10.00", ""), ("1120", "", "10.00"), requires_approval=True)
+    books.require_approval("PV")
+    voucher = draft(books, ("5200", "10.00", ""), ("1120", "", "10.00"), user=clerk)
     voucher_submit(voucher=voucher, user=clerk)
     rejected = refusal(lambda: voucher_post(voucher=voucher, user=approver))
     assert rejected.messages == [

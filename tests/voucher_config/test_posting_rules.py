@@ -287,7 +287,6 @@ def test_voucher_input_stamps_channel_version_and_keeps_extra_fields_in_data(boo
         lines=[{"account": books.account("5200"), "amount": D("10.00"), "description": "x"}],
     )
     pv = definition("PV")
-    pv["workflow"]["requires_approval"] = True
     made, plan = voucher_input(
         definition=pv, entered=entry, voucher_type=books.types["PV"], version=7, config_hash="abc"
     )
@@ -296,7 +295,6 @@ def test_voucher_input_stamps_channel_version_and_keeps_extra_fields_in_data(boo
         7,
         "abc",
     )
-    assert made.requires_approval
     assert made.party_id == supplier.pk and made.reference == "R-1"
     assert made.data == {
         "bank_account": "1120",

@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from accounting.models import Membership, Voucher, VoucherStatus
 from accounting.services.checks import VoucherRejected
 from accounting.services.entering import (
-    EntryAction,
     EntryOutcome,
-    EntryRefused,
     entry_matches_stored,
-    entry_refusal,
     stored_lines,
     voucher_enter,
 )
+from accounting.services.entry_rules import EntryAction, EntryRefused, entry_refusal
 from accounting.services.inputs import User, VoucherInput
 from voucher_config.entry.definitions import (
     APPROVE,
@@ -123,7 +121,6 @@ def entry_act(
             membership=membership,
             user=user,
             action=entry_action,
-            workflow=workflow,
             voucher_input=voucher_in,
             voucher=voucher,
             stored=stored,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import cast
 
-from accounting.models import EntryChannel, Organization, Role, Voucher
-from accounting.services.entering import EntryWorkflow
+from accounting.models import EntryChannel, Organization, Voucher
+from accounting.services.entry_rules import EntryWorkflow
 from voucher_config.definition import FieldSpec, VoucherDefinition, Workflow
 from voucher_config.form_factory import BaseLineFormSet, ConfiguredForm, form_classes_for
 from voucher_config.models import VoucherTypeConfig, definition_hash
@@ -106,15 +106,10 @@ class EntryDefinition:
     def requires_approval(self) -> bool:
         return bool(self.workflow.get("requires_approval"))
 
-    @cached_property
+    @property
     def entry_workflow(self) -> EntryWorkflow:
-        """The configuration's workflow as the ledger applies it: entering is a clerk's job,
-        approving and posting need the roles configured (an accountant's by default)."""
-        return EntryWorkflow(
-            requires_approval=self.requires_approval,
-            approver_role=self.workflow.get("approver_role") or Role.ACCOUNTANT,
-            poster_role=self.workflow.get("poster_role") or Role.ACCOUNTANT,
-        )
+        """The workflow the ledger applies: its type's, which saving this configuration wrote."""
+        return EntryWorkflow.of(self.config.voucher_type)
 
     @cached_property
     def header_specs(self) -> dict[str, FieldSpec]:

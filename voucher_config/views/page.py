@@ -19,7 +19,8 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 from accounting.entry_pages import OutcomeListener, ignore_outcome, screen_mark
 from accounting.models import EntryChannel, Role, Voucher, VoucherStatus, VoucherType
 from accounting.permissions import OrganizationRequest
-from accounting.services.entering import EntryAction, EntryOutcome, EntryRefused
+from accounting.services.entering import EntryOutcome
+from accounting.services.entry_rules import EntryAction, EntryRefused
 from voucher_config.entry.actions import EntryInvalid, available_actions, entry_act
 from voucher_config.entry.definitions import (
     ACTIONS,
