@@ -16,7 +16,7 @@ find_python = $(shell PYTHON="$(PYTHON)" bash scripts/find-python.sh)
 help:
 	@echo "make run      set up (venv, install, migrate, seed, demo data) and serve on http://127.0.0.1:8000"
 	@echo "make test     set up and run the whole suite with coverage (SQLite; DATABASE_URL for PostgreSQL)"
-	@echo "make lint     ruff, formatting, mypy, import directions, migrations check, deploy check"
+	@echo "make lint     ruff, formatting, mypy, import directions, bandit, migrations check, deploy check"
 	@echo "make bench    posting and entry-screen benchmarks (SQLite and PostgreSQL)"
 
 $(STAMP): pyproject.toml scripts/find-python.sh
@@ -61,6 +61,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	DJANGO_DEBUG=1 $(BIN)/mypy .
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -r accounting voucher_config legacy_entry rollout config -x '*/migrations/*' --severity-level high
 	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG= DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
 		DJANGO_ALLOWED_HOSTS=ledger.example.com $(MANAGE) check --deploy --fail-level WARNING
