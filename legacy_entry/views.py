@@ -16,7 +16,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from accounting.entry_pages import OutcomeListener, ignore_outcome, screen_mark
+from accounting.entry_pages import (
+    OutcomeListener,
+    ignore_outcome,
+    screen_mark,
+    submission_key_new,
+    submission_key_of,
+)
 from accounting.models import EDITABLE_STATUSES, EntryChannel, Voucher, VoucherStatus, VoucherType
 from accounting.permissions import OrganizationRequest
 from accounting.services.checks import VoucherRejected
@@ -69,6 +75,7 @@ def _render(
         "has_errors": legacy_forms.has_errors(),
         "action_url": action_url,
         "screen_mark": screen_mark(EntryChannel.LEGACY),
+        "submission_key": submission_key_new(),
         "editable": editable,
         "can_submit": editable and stored_status == VoucherStatus.DRAFT,
         "can_approve": EntryWorkflow.of(voucher_type).allows(membership, EntryAction.APPROVE)
@@ -160,6 +167,7 @@ def _entry_post(
             action=entry_action,
             voucher_input=entered.voucher_input if entered is not None else None,
             voucher=voucher,
+            submission_key=submission_key_of(request.POST),
         )
     except EntryRefused as refused:
         return _refusal_shown(request, refused, voucher_type=voucher_type, voucher=voucher)

@@ -21,6 +21,7 @@ from accounting.models import (
     Membership,
     Organization,
     Party,
+    VoucherStatus,
     VoucherType,
 )
 from accounting.services.checks import (
@@ -68,6 +69,7 @@ class ImportedVoucher:
     fiscal_year_code: str
     number: str | None  # None for a draft
     pk: int | None  # None after a dry run
+    status: str = VoucherStatus.POSTED
 
 
 @dataclass
@@ -81,6 +83,11 @@ class ImportResult:
     @property
     def count(self) -> int:
         return len(self.vouchers)
+
+    @property
+    def submitted(self) -> list[ImportedVoucher]:
+        """Vouchers of types that need approval: submitted for it instead of posted."""
+        return [v for v in self.vouchers if v.status == VoucherStatus.SUBMITTED]
 
     def number_ranges(self) -> list[str]:
         """First and last number per voucher type and fiscal year, e.g. JV-2026-00001 … 00400."""
@@ -307,8 +314,9 @@ def vouchers_import(
         for parsed, voucher_input in inputs:
             if voucher_input is None:
                 continue
+            action = _import_action(voucher_input, post=post)
             try:
-                if not post:
+                if action != EntryAction.POST:
                     rule_problems = _posting_problems(voucher_input, books, organization.pk)
                     if rule_problems:
                         raise VoucherRejected(parsed.where, rule_problems)
@@ -316,7 +324,7 @@ def vouchers_import(
                     organization=organization,
                     membership=membership,
                     user=user,
-                    action=EntryAction.POST if post else EntryAction.SAVE,
+                    action=action,
                     voucher_input=voucher_input,
                 ).voucher
                 assert voucher is not None
@@ -333,6 +341,7 @@ def vouchers_import(
                     fiscal_year_code=voucher.fiscal_year.code if voucher.fiscal_year else "",
                     number=voucher.number,
                     pk=None if dry_run else voucher.pk,
+                    status=voucher.status,
                 )
             )
         problems += [problem for parsed in sources for problem in parsed.problems]
@@ -341,6 +350,14 @@ def vouchers_import(
     if problems:
         raise ImportRejected(_in_file_order(problems), vouchers_in_file=len(sources))
     return result
+
+
+def _import_action(voucher_input: VoucherInput, *, post: bool) -> EntryAction:
+    """Posting imports post, except a type that needs approval: its vouchers come in submitted
+    for a second person to approve, never posted."""
+    if not post:
+        return EntryAction.SAVE
+    return EntryAction.SUBMIT if voucher_input.voucher_type.requires_approval else EntryAction.POST
 
 
 def _located(source: VoucherSource, problems: Iterable[Problem]) -> list[ImportProblem]:

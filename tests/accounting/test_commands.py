@@ -393,3 +393,26 @@ def test_load_demo_data_seeds_voucher_configurations_when_that_command_exists(mo
     run("load_demo_data")
 
     assert [(name, kw["org"]) for name, kw in calls] == [("seed_voucher_configs", "demo")]
+
+
+def test_an_import_of_a_type_that_needs_approval_comes_in_submitted_not_posted(books, customer):
+    books.require_approval("PV")
+    books.member(Role.ACCOUNTANT, username="accountant")
+
+    out = run(
+        "import_vouchers",
+        "--org",
+        "acme",
+        str(FIXTURES / "vouchers.json"),
+        "--post",
+        "--user",
+        "accountant",
+    )
+
+    assert "1 voucher(s) of PV need approval: submitted for a second person" in out
+    payment = Voucher.objects.get(voucher_type__code="PV")
+    assert (payment.status, payment.number) == ("submitted", None)
+    assert not payment.ledger_entries.exists()
+    assert set(Voucher.objects.exclude(pk=payment.pk).values_list("status", flat=True)) == {
+        "posted"
+    }

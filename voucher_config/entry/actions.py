@@ -79,6 +79,7 @@ def entry_act(
     membership: Membership,
     user: User,
     voucher: Voucher | None = None,
+    submission_key: str | None = None,
 ) -> EntryOutcome:
     """Saves an entry as a draft, then submits, approves or posts it, through the ledger's entry
     service (which holds the role and status rules and runs it all in one transaction).
@@ -124,6 +125,7 @@ def entry_act(
             voucher_input=voucher_in,
             voucher=voucher,
             stored=stored,
+            submission_key=submission_key,
         )
     except VoucherRejected as exc:
         place_problems(forms_, entry_def, voucher_in.lines if changed else stored, exc.problems)

@@ -16,7 +16,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from accounting.entry_pages import OutcomeListener, ignore_outcome, screen_mark
+from accounting.entry_pages import (
+    OutcomeListener,
+    ignore_outcome,
+    screen_mark,
+    submission_key_new,
+    submission_key_of,
+)
 from accounting.models import EntryChannel, Role, Voucher, VoucherStatus, VoucherType
 from accounting.permissions import OrganizationRequest
 from accounting.services.entering import EntryOutcome
@@ -104,6 +110,7 @@ def _screen(
         "alert": alert,
         "urls": entry_urls(entry_def, voucher),
         "screen_mark": screen_mark(EntryChannel.CONFIG),
+        "submission_key": submission_key_new(),
         "actions": available_actions(
             entry_def=entry_def, membership=request.membership, voucher=voucher
         ),
@@ -256,6 +263,7 @@ def _entry_page(
             membership=request.membership,
             user=request.user,
             voucher=voucher,
+            submission_key=submission_key_of(request.POST),
         )
     except EntryInvalid as invalid:
         if invalid.rejected is not None:

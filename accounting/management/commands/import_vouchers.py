@@ -76,6 +76,12 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Dry run: {summary} are valid; nothing written."))
         else:
             self.stdout.write(self.style.SUCCESS(f"Imported {summary} into {organization.slug}."))
+        if result.submitted:
+            types = ", ".join(sorted({v.type_code for v in result.submitted}))
+            self.stdout.write(
+                f"{len(result.submitted)} voucher(s) of {types} need approval: submitted for a "
+                "second person to approve, not posted."
+            )
         ranges = result.number_ranges()
         if ranges:
             label = "Numbers they would take" if result.dry_run else "Numbers"
