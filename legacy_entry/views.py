@@ -27,7 +27,7 @@ from accounting.models import EDITABLE_STATUSES, EntryChannel, Voucher, VoucherS
 from accounting.permissions import OrganizationRequest
 from accounting.services.checks import VoucherRejected
 from accounting.services.entering import EntryOutcome, voucher_enter
-from accounting.services.entry_rules import EntryAction, EntryRefused, EntryWorkflow
+from accounting.services.entry_rules import EntryAction, EntryRefused, EntryWorkflow, entry_refusal
 from legacy_entry.forms import LINE_PREFIX, VOUCHER_FORMS
 from legacy_entry.screen_forms import LegacyForms
 from legacy_entry.vouchers import LegacyVoucher, legacy_initial, legacy_voucher, rejection_place
@@ -56,9 +56,11 @@ def _render(
     problems: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    membership = request.membership
     stored_status = voucher.status if voucher is not None else VoucherStatus.DRAFT
     editable = stored_status in (VoucherStatus.DRAFT, VoucherStatus.SUBMITTED)
+    needs_approval = (
+        voucher.requires_approval if voucher is not None else voucher_type.requires_approval
+    ) or voucher_type.requires_approval
     if voucher is None:
         title = f"New {voucher_type.name.lower()} voucher"
         action_url = reverse("entry-new", args=[voucher_type.code])
@@ -78,12 +80,36 @@ def _render(
         "submission_key": submission_key_new(),
         "editable": editable,
         "can_submit": editable and stored_status == VoucherStatus.DRAFT,
-        "can_approve": EntryWorkflow.of(voucher_type).allows(membership, EntryAction.APPROVE)
-        and stored_status == VoucherStatus.SUBMITTED,
-        "can_post": EntryWorkflow.of(voucher_type).allows(membership, EntryAction.POST)
-        and stored_status in (VoucherStatus.DRAFT, VoucherStatus.APPROVED),
+        "can_approve": stored_status == VoucherStatus.SUBMITTED
+        and _allowed(request, EntryAction.APPROVE, voucher_type=voucher_type, voucher=voucher),
+        "can_post": (
+            stored_status == VoucherStatus.APPROVED
+            or (stored_status == VoucherStatus.DRAFT and not needs_approval)
+        )
+        and _allowed(request, EntryAction.POST, voucher_type=voucher_type, voucher=voucher),
     }
     return render(request, TEMPLATE, context, status=status)
+
+
+def _allowed(
+    request: OrganizationRequest,
+    action: EntryAction,
+    *,
+    voucher_type: VoucherType,
+    voucher: Voucher | None,
+) -> bool:
+    """Whether the ledger's entry rules let this user take `action`: the button is shown."""
+    return (
+        entry_refusal(
+            organization=request.organization,
+            membership=request.membership,
+            workflow=EntryWorkflow.of(voucher_type),
+            action=action,
+            voucher=voucher,
+            type_name=voucher_type.name,
+        )
+        is None
+    )
 
 
 def _refusal_shown(

@@ -157,36 +157,56 @@ class AvailableActions:
 def available_actions(
     *, entry_def: EntryDefinition, membership: Membership, voucher: Voucher | None
 ) -> AvailableActions:
-    """What the user may do with a new or stored voucher, and why any other step is not theirs."""
+    """What the user may do with a new or stored voucher, and why any other step is not theirs.
+
+    The ledger's entry rules decide (`entry_refusal`), so a button is shown only where the
+    action would be accepted.
+    """
+    workflow = entry_def.entry_workflow
     status = voucher.status if voucher is not None else VoucherStatus.DRAFT
-    needs_approval = (
-        voucher.requires_approval if voucher is not None else entry_def.requires_approval
+    needs_approval = workflow.requires_approval or (
+        voucher is not None and voucher.requires_approval
     )
-    actions = AvailableActions(
-        save=status in (VoucherStatus.DRAFT, VoucherStatus.SUBMITTED),
-        submit=needs_approval and status == VoucherStatus.DRAFT,
-        approve=status == VoucherStatus.SUBMITTED
-        and entry_def.entry_workflow.allows(membership, EntryAction.APPROVE),
-        read_only=status == VoucherStatus.APPROVED,
-    )
+
+    def refusal(action: EntryAction) -> EntryRefused | None:
+        return entry_refusal(
+            organization=membership.organization,
+            membership=membership,
+            workflow=workflow,
+            action=action,
+            voucher=voucher,
+            type_name=entry_def.type_name,
+        )
+
+    wants_approval = status == VoucherStatus.SUBMITTED
     would_post = status == VoucherStatus.APPROVED or (
         status == VoucherStatus.DRAFT and not needs_approval
     )
-    actions.post = would_post and entry_def.entry_workflow.allows(membership, EntryAction.POST)
-    for action, shown, wanted in (
-        (POST, actions.post, would_post),
-        (APPROVE, actions.approve, status == VoucherStatus.SUBMITTED),
-    ):
-        if wanted and not shown:
-            role = entry_def.entry_workflow.role_for(EntryAction(action)).label
+    approve_refused = refusal(EntryAction.APPROVE) if wants_approval else None
+    post_refused = refusal(EntryAction.POST) if would_post else None
+    actions = AvailableActions(
+        save=status in (VoucherStatus.DRAFT, VoucherStatus.SUBMITTED),
+        submit=needs_approval and status == VoucherStatus.DRAFT,
+        approve=wants_approval and approve_refused is None,
+        post=would_post and post_refused is None,
+        read_only=status == VoucherStatus.APPROVED,
+    )
+    for action, refused in ((POST, post_refused), (APPROVE, approve_refused)):
+        if refused is None:
+            continue
+        if refused.rule == "role":
+            role = workflow.role_for(EntryAction(action)).label
             actions.notes.append(
                 f"{'Posting' if action == POST else 'Approving'} a {entry_def.type_name} voucher "
                 f"needs the {role} role; save it and someone with that role can "
                 f"{'post' if action == POST else 'approve'} it."
             )
+        else:
+            actions.notes.append(refused.message)
     if needs_approval and status == VoucherStatus.DRAFT:
-        approver = entry_def.entry_workflow.role_for(EntryAction.APPROVE).label
+        approver = workflow.role_for(EntryAction.APPROVE).label
         actions.notes.append(
-            f"{entry_def.type_name} vouchers are approved by an {approver.lower()} before posting."
+            f"{entry_def.type_name} vouchers are approved by an {approver.lower()} (not the "
+            "person who entered them) before posting."
         )
     return actions
