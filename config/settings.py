@@ -6,6 +6,7 @@ allowed hosts must come from the environment.
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "waffle",
     "simple_history",
+    "axes",
     "accounting",
     "legacy_entry",
     "voucher_config",
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "waffle.middleware.WaffleMiddleware",
     "accounting.middleware.ActiveOrganizationMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -131,6 +135,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one client address, that pair is refused, even with the right password, until the cool-off has
+# passed since the last failure or an administrator unlocks it (docs/DEPLOYMENT.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked pair before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True  # a successful login forgets the earlier typos
+AXES_LOCKOUT_CALLABLE = "accounting.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429  # Too Many Requests, for /login/ and /admin/login/ alike
+# The client's address is the socket's (REMOTE_ADDR) unless Django runs behind reverse proxies
+# that add the address they were reached from to a header (DJANGO_CLIENT_IP_HEADER, e.g.
+# HTTP_X_FORWARDED_FOR), DJANGO_TRUSTED_PROXY_COUNT of them (default 1). Then REMOTE_ADDR is the
+# nearest proxy, never a client, and the client is read from the header, counted from the right,
+# so that what a client writes into the header itself is ignored.
+client_ip_header = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")
+trusted_proxies = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "1"))
+if client_ip_header and trusted_proxies > 0:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = [client_ip_header]
+    # django-ipware counts the proxies the header lists after the client; the nearest proxy is
+    # REMOTE_ADDR, not in the header. Not strict: addresses a client put before its own are
+    # passed over instead of the whole header being discarded.
+    AXES_IPWARE_PROXY_COUNT = trusted_proxies - 1
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
 TEST_RUNNER = "config.test_runner.PytestTestRunner"
 
 # Security: strict unless DEBUG.
@@ -184,6 +218,9 @@ CACHES = {
 # Bearer token a Prometheus scraper sends to /metrics; empty turns token access off (staff only).
 VOUCHER_METRICS_TOKEN = os.environ.get("VOUCHER_METRICS_TOKEN", "")
 VOUCHER_METRICS_RETENTION_DAYS = int(os.environ.get("VOUCHER_METRICS_RETENTION_DAYS", "90"))
+# Browser beacons one user may send per minute; past it they are refused (429) and not recorded.
+# Counted in the default cache: share it between processes (e.g. Redis) for one budget per user.
+VOUCHER_METRICS_BEACONS_PER_MINUTE = 30
 VOUCHER_HEALTH_WINDOW = "1h"  # check_voucher_health's default --window
 VOUCHER_HEALTH_POST_FAILURE_RATE = 0.05  # per channel: failed / (posted + failed)
 VOUCHER_HEALTH_MIN_POSTS = 20  # fewer post attempts in the window are too few to judge a rate

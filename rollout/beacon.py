@@ -6,12 +6,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_POST
 
-from accounting.models import VoucherType
-from rollout.metrics.recording import UI_CHANNELS, metric_count, metric_observe
+from accounting.models import Membership, Role, VoucherType
+from rollout.metrics.recording import (
+    UI_CHANNELS,
+    metric_count,
+    metric_observe,
+    metrics_setting,
+    minute_of,
+)
 from rollout.metrics.summary import htmx_error_reason
 from rollout.models import MetricName
 
@@ -59,16 +66,50 @@ def endpoint_name(path: str) -> str:
     return match.view_name or "unnamed"
 
 
+def beacon_budget_spent(*, user_id: int) -> bool:
+    """Counts one beacon of this user in the current minute; True once past the minute's budget.
+
+    A fixed window per user in the default cache, so every process sharing the cache shares
+    the count: a signed-in page cannot flood the metrics, and so the health alerts.
+    """
+    key = f"beacon-budget:{user_id}:{minute_of().isoformat()}"
+    cache.add(key, 0, timeout=120)  # outlives its minute, whatever the clocks' skew
+    try:
+        sent = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=120)
+        sent = 1
+    return sent > metrics_setting("VOUCHER_METRICS_BEACONS_PER_MINUTE")
+
+
+def plain(message: str, *, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
 @require_POST
 def beacon(request: HttpRequest) -> HttpResponse:
-    """Timing and HTMX errors from an entry page, sent by static/js/beacon.js."""
+    """Timing and HTMX errors from an entry page, sent by static/js/beacon.js.
+
+    Only from those who can open an entry page (a clerk or above in the active organization),
+    and at most VOUCHER_METRICS_BEACONS_PER_MINUTE a minute per user.
+    """
     if not request.user.is_authenticated:
         return HttpResponse(status=403)
+    membership: Membership | None = getattr(request, "membership", None)
+    if membership is None or not membership.has_role(Role.CLERK):
+        return plain(
+            "Beacons come from entry pages, which need the Clerk role or above in an organization.",
+            status=403,
+        )
+    if beacon_budget_spent(user_id=request.user.pk):
+        return plain(
+            "Too many beacons this minute: at most "
+            f"{metrics_setting('VOUCHER_METRICS_BEACONS_PER_MINUTE')} a minute per user.",
+            status=429,
+        )
     form = BeaconForm(request.POST)
     if not form.is_valid():
-        return HttpResponse(
-            form.errors.as_text(), status=400, content_type="text/plain; charset=utf-8"
-        )
+        return plain(form.errors.as_text(), status=400)
     data = form.cleaned_data
     labels = {"channel": data["channel"], "voucher_type": data["type"]}
     if data["kind"] == BEACON_LOAD:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from accounting.models import PartyRole
@@ -25,6 +26,13 @@ def plain_http(settings):
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Counts kept in the cache (the beacon's budget) start at zero in every test: user ids
+    come back after a rollback, so one test's count would otherwise reach the next."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

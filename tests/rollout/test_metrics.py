@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.db.models import QuerySet
 from django.test import Client
 from django.utils import timezone
 
-from accounting.models import EntryChannel
+from accounting.models import EntryChannel, Role
 from accounting.services.drafts import voucher_draft_create
 from rollout.metrics.adoption import adoption_series
 from rollout.metrics.pruning import ROLLUP_MINUTE, metrics_prune
@@ -491,6 +492,73 @@ def test_beacon_is_refused_to_anonymous_users_and_to_get(books, client):
     client.force_login(books.member())
     assert client.get("/metrics/beacon/").status_code == 405
     assert not MetricMinute.objects.exists()
+
+
+LOAD = {"kind": "load", "channel": "config", "type": "PV", "ms": "100"}
+
+
+def freeze_minute(at: datetime):
+    """The clock stopped at `at`, so a budget's minute cannot turn over mid-test."""
+    return mock.patch("django.utils.timezone.now", return_value=at)
+
+
+def test_beacon_is_refused_to_a_signed_in_user_without_membership(books):
+    client = Client()
+    client.force_login(UserFactory())
+
+    response = client.post("/metrics/beacon/", LOAD)
+
+    assert response.status_code == 403
+    assert "Clerk role" in response.text
+    assert not MetricMinute.objects.exists()
+
+
+def test_beacon_is_refused_to_a_viewer(books):
+    client = Client()
+    client.force_login(books.member(Role.VIEWER))
+
+    assert client.post("/metrics/beacon/", LOAD).status_code == 403
+    assert not MetricMinute.objects.exists()
+
+
+def test_beacon_from_a_clerk_within_the_budget_is_recorded(books):
+    client = Client()
+    client.force_login(books.member(Role.CLERK))
+
+    answers = [client.post("/metrics/beacon/", LOAD).status_code for _ in range(3)]
+
+    assert answers == [204, 204, 204]
+    assert MetricMinute.objects.get().count == 3
+
+
+def test_beacons_past_the_budget_are_refused_and_not_recorded(books):
+    budget = settings.VOUCHER_METRICS_BEACONS_PER_MINUTE
+    client = Client()
+    client.force_login(books.member(Role.CLERK))
+
+    with freeze_minute(NOON + timedelta(seconds=5)):
+        answers = [client.post("/metrics/beacon/", LOAD).status_code for _ in range(budget + 10)]
+
+    assert budget == 30
+    assert answers == [204] * budget + [429] * 10
+    assert MetricMinute.objects.get().count == budget
+
+
+def test_the_beacon_budget_is_per_user_and_per_minute(books, settings):
+    settings.VOUCHER_METRICS_BEACONS_PER_MINUTE = 2
+    first, second = Client(), Client()
+    first.force_login(books.member(Role.CLERK))
+    second.force_login(books.member(Role.CLERK))
+
+    with freeze_minute(NOON):
+        spent = [first.post("/metrics/beacon/", LOAD).status_code for _ in range(3)]
+        other_user = second.post("/metrics/beacon/", LOAD).status_code
+    with freeze_minute(NOON + timedelta(minutes=1)):
+        next_minute = first.post("/metrics/beacon/", LOAD).status_code
+
+    assert spent == [204, 204, 429]
+    assert (other_user, next_minute) == (204, 204)
+    assert sum(MetricMinute.objects.values_list("count", flat=True)) == 4
 
 
 def test_beacon_needs_the_csrf_token_the_page_carries(books):
