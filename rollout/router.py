@@ -10,7 +10,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from voucher_config.views.page import config_entry_page
 
 from accounting.entry_pages import screen_of
 from accounting.models import EntryChannel, Role, Voucher, VoucherType
@@ -18,6 +17,7 @@ from accounting.permissions import OrganizationRequest, organization_role_requir
 from legacy_entry.views import legacy_entry_page
 from rollout.recording import OutcomeTally, routed
 from rollout.routing import Route, route_for
+from voucher_config.views.page import config_entry_page
 
 
 def _voucher_type_or_404(request: OrganizationRequest, type_code: str) -> VoucherType:
