@@ -1,15 +1,22 @@
-"""Ledger admin: masters are editable with history; posted vouchers and ledger rows are not."""
+"""Ledger admin: masters are editable with history; posted vouchers and ledger rows are not.
+
+Every admin here is scoped by organization (accounting.admin_scoping): a staff user works only in
+the organizations they administer. Users and groups are for superusers only.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounting.admin_scoping import OrganizationScopedAdmin, superuser_only
 from accounting.models import (
     Account,
     AccountingPeriod,
@@ -38,14 +45,31 @@ class ReadOnlyAdminMixin:
         return False
 
 
+# Users and groups reach every organization: only superusers manage them.
+superuser_only(get_user_model())
+superuser_only(Group)
+
+
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(OrganizationScopedAdmin):
+    """An organization admin changes their own organization; only superusers add or delete one."""
+
+    organization_path = "pk"
     list_display = ["slug", "name", "base_currency", "created_at"]
     search_fields = ["slug", "name"]
 
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return bool(request.user.is_superuser) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(OrganizationScopedAdmin):
+    """Roles are granted only in an organization one administers: the organization choice
+    offers no other, whoever the member is."""
+
     list_display = ["user", "organization", "role"]
     list_filter = ["organization", "role"]
     list_select_related = ["user", "organization"]
@@ -54,7 +78,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(SimpleHistoryAdmin):
+class AccountAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
     list_display = [
         "code",
         "name",
@@ -78,7 +102,7 @@ class AccountingPeriodInline(admin.TabularInline):
 
 
 @admin.register(FiscalYear)
-class FiscalYearAdmin(SimpleHistoryAdmin):
+class FiscalYearAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
     list_display = ["code", "organization", "start_date", "end_date"]
     list_filter = ["organization"]
     list_select_related = ["organization"]
@@ -86,7 +110,8 @@ class FiscalYearAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AccountingPeriod)
-class AccountingPeriodAdmin(SimpleHistoryAdmin):
+class AccountingPeriodAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
+    organization_path = "fiscal_year__organization"
     list_display = ["fiscal_year", "number", "start_date", "end_date", "is_closed"]
     list_filter = ["fiscal_year__organization", "is_closed"]
     list_select_related = ["fiscal_year"]
@@ -94,7 +119,7 @@ class AccountingPeriodAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Party)
-class PartyAdmin(SimpleHistoryAdmin):
+class PartyAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
     list_display = ["code", "name", "role", "control_account", "is_active", "organization"]
     list_filter = ["organization", "role", "is_active"]
     list_select_related = ["control_account", "organization"]
@@ -103,7 +128,7 @@ class PartyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(VoucherType)
-class VoucherTypeAdmin(SimpleHistoryAdmin):
+class VoucherTypeAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
     list_display = ["code", "name", "numbering_pattern", "requires_approval", "organization"]
     list_filter = ["organization", "is_active", "requires_approval"]
     list_select_related = ["organization"]
@@ -114,7 +139,7 @@ class VoucherTypeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(VoucherSequence)
-class VoucherSequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class VoucherSequenceAdmin(OrganizationScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Only posting moves a counter; an edited counter would skip or repeat numbers."""
 
     list_display = ["voucher_type", "fiscal_year", "last_value", "organization"]
@@ -153,7 +178,7 @@ class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyHistoryAdmin):
+class VoucherAdmin(OrganizationScopedAdmin, ReadOnlyHistoryAdmin):
     list_display = ["__str__", "date", "voucher_type", "status", "party", "organization"]
     list_filter = ["organization", "status", "voucher_type__code", "entry_channel"]
     list_select_related = ["voucher_type", "party", "organization"]
@@ -167,7 +192,8 @@ class VoucherAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(VoucherLine)
-class VoucherLineAdmin(ReadOnlyHistoryAdmin):
+class VoucherLineAdmin(OrganizationScopedAdmin, ReadOnlyHistoryAdmin):
+    organization_path = "voucher__organization"
     list_display = ["voucher", "order", "account", "debit", "credit", "description"]
     list_filter = ["voucher__organization", "voucher__status"]
     list_select_related = ["voucher__voucher_type", "account"]
@@ -176,7 +202,7 @@ class VoucherLineAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(OrganizationScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["date", "voucher", "line_order", "account", "debit", "credit", "party"]
     list_filter = ["organization", "date"]
     list_select_related = ["voucher__voucher_type", "account", "party"]

@@ -84,7 +84,9 @@ def entry_books(ctx: BenchContext) -> EntryBooks:
     chart_of_accounts_load(organization=organization, rows=chart_rows_from_csv(DEMO_CHART))
     fiscal_year_create(organization=organization, start=date(YEAR, 1, 1), end=date(YEAR, 12, 31))
     seed_organization(organization=organization)
-    rollout_set(everyone=True)  # the configuration UI serves /vouchers/…; E5 switches it off
+    rollout_set(
+        acting_user=None, operator="benchmark", everyone=True
+    )  # the configuration UI serves /vouchers/…; E5 switches it off
     user = get_user_model().objects.create_user("entry-bench", password=None)
     Membership.objects.create(user=user, organization=organization, role=Role.ACCOUNTANT)
     config = VoucherTypeConfig.objects.get(organization=organization, voucher_type__code="PV")
@@ -255,13 +257,13 @@ def e5_legacy_page(ctx: BenchContext) -> list[Figure]:
         config = _measure(
             "E5 config entry page, 10 lines", lambda: b.client.get(url), count, lines=10
         )
-        rollout_set(everyone=False)
+        rollout_set(acting_user=None, operator="benchmark", everyone=False)
         try:
             legacy = _measure(
                 "E5 legacy entry page, 10 lines", lambda: b.client.get(url), count, lines=10
             )
         finally:
-            rollout_set(everyone=True)
+            rollout_set(acting_user=None, operator="benchmark", everyone=True)
         ratio = config.percentile_ms(50) / legacy.percentile_ms(50)
         config.notes = f"config / legacy p50: {ratio:.2f} (target ≤ 1.05)"
         return [config, legacy]

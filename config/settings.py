@@ -205,6 +205,8 @@ LOGGING = {
 # an earlier definition as a new version instead (voucher_config.services.config_restore).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 WAFFLE_CREATE_MISSING_FLAGS = False
+# waffle's default, named here because the flag history (rollout.models) depends on the model by it.
+WAFFLE_FLAG_MODEL = "waffle.Flag"
 
 # Rollout flags (django-waffle). Flags are read from the database on every request (no cache),
 # so a toggle in the admin reaches every server process on the next request, with no restart.

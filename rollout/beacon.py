@@ -111,7 +111,11 @@ def beacon(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return plain(form.errors.as_text(), status=400)
     data = form.cleaned_data
-    labels = {"channel": data["channel"], "voucher_type": data["type"]}
+    labels = {
+        "channel": data["channel"],
+        "voucher_type": data["type"],
+        "organization": getattr(request, "organization", None),
+    }
     if data["kind"] == BEACON_LOAD:
         metric_observe(name=MetricName.BROWSER_LOAD_MS, value_ms=data["ms"], **labels)
     elif data["kind"] == BEACON_SESSION:

@@ -1,10 +1,14 @@
-"""The staff dashboard: legacy and configuration entry side by side over a chosen window."""
+"""The staff dashboard: legacy and configuration entry side by side over a chosen window.
+
+A staff user sees the organizations they administer, one at a time; a superuser also sees all
+organizations together (the global figures). Staff who administer none are refused.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
@@ -13,7 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounting.models import EntryChannel
+from accounting.models import EntryChannel, Organization, Role
 from accounting.permissions import forbidden
 from rollout.charts import adoption_chart, dashboard_charts
 from rollout.display import shown_count, shown_ms, shown_rate, shown_seconds
@@ -30,6 +34,7 @@ WINDOWS: dict[str, tuple[str, timedelta]] = {
 }
 DATES = "dates"
 DEFAULT_WINDOW = "24h"
+ALL_ORGANIZATIONS = ""  # the selector's value for every organization together (superusers)
 MAX_DATE_SPAN_DAYS = 366
 
 
@@ -43,6 +48,7 @@ class Period:
 
 
 class DashboardWindowForm(forms.Form):
+    org = forms.ChoiceField(label="Organization", required=False)
     window = forms.ChoiceField(
         choices=[*((key, label) for key, (label, _) in WINDOWS.items()), (DATES, "From – to")],
         required=False,
@@ -53,6 +59,30 @@ class DashboardWindowForm(forms.Form):
     end = forms.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(
+        self, *args: Any, organizations: list[Organization], everything: bool, **kwargs: Any
+    ) -> None:
+        """`organizations` are those the user may see; `everything` adds all of them together."""
+        super().__init__(*args, **kwargs)
+        self.organizations = {organization.slug: organization for organization in organizations}
+        choices = [(o.slug, o.name) for o in organizations]
+        if everything:
+            choices.insert(0, (ALL_ORGANIZATIONS, "All organizations"))
+        cast("forms.ChoiceField", self.fields["org"]).choices = choices
+        self.everything = everything
+        if len(choices) < 2:
+            del self.fields["org"]  # nothing to choose between
+
+    def organization(self) -> Organization | None:
+        """The organization chosen; None for all of them (offered to superusers only)."""
+        self.is_valid()  # cleaned_data keeps the valid fields even when another one is not
+        slug = getattr(self, "cleaned_data", {}).get("org") or ""
+        if slug in self.organizations:
+            return self.organizations[slug]
+        if self.everything:
+            return None
+        return next(iter(self.organizations.values()))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -214,19 +244,42 @@ def _staff_only(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+def dashboard_organizations(user: Any) -> list[Organization]:
+    """The organizations whose figures a staff user sees: those they administer (all of them,
+    for a superuser)."""
+    organizations = Organization.objects.order_by("name")
+    if user.is_superuser:
+        return list(organizations)
+    return list(organizations.filter(memberships__user=user, memberships__role=Role.ADMIN))
+
+
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Legacy and config-driven entry side by side over a chosen window."""
+    """Legacy and config-driven entry side by side over a chosen window, per organization."""
     refused = _staff_only(request)
     if refused is not None:
         return refused
+    everything = bool(request.user.is_superuser)
+    organizations = dashboard_organizations(request.user)
+    if not organizations and not everything:
+        return forbidden(
+            request,
+            "The rollout dashboard shows the organizations you administer; you administer none.",
+        )
     now = timezone.now()
-    form = DashboardWindowForm(request.GET or None, initial={"window": DEFAULT_WINDOW})
+    form = DashboardWindowForm(
+        request.GET or None,
+        initial={"window": DEFAULT_WINDOW},
+        organizations=organizations,
+        everything=everything,
+    )
     period = form.period(now)
-    summary = metrics_summary(since=period.since, until=period.until)
+    organization = form.organization()
+    scope = None if organization is None else [organization.pk]
+    summary = metrics_summary(since=period.since, until=period.until, organizations=scope)
     legacy = summary.channel(EntryChannel.LEGACY)
     config = summary.channel(EntryChannel.CONFIG)
-    adoption = adoption_series(since=period.first_day, until=period.last_day)
+    adoption = adoption_series(since=period.first_day, until=period.last_day, organizations=scope)
     health: list[RuleResult] = [database_check(), *summary_rules(summary)]
     rows = comparison_rows(legacy, config)
     return render(
@@ -234,6 +287,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "rollout/dashboard.html",
         {
             "form": form,
+            "organization": organization,
             "channels": UI_CHANNELS,
             "period": period,
             "comparison": rows,

@@ -9,6 +9,7 @@ settings.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -140,14 +141,19 @@ def minute_ceiling(at: datetime) -> datetime:
     return minute_of(at - timedelta(microseconds=1)) + timedelta(minutes=1)
 
 
-def health_check(*, window: timedelta, now: datetime | None = None) -> list[RuleResult]:
-    """Every rule over the window ending at `now` (default: now, the current minute included)."""
+def health_check(
+    *, window: timedelta, now: datetime | None = None, organizations: Iterable[int] | None = None
+) -> list[RuleResult]:
+    """Every rule over the window ending at `now` (default: now, the current minute included),
+    over the metrics of the organizations given by id (None: all of them together)."""
     database = database_check()
     if database.breached:
         # The metrics live in the database too: nothing else can be measured.
         return [database]
     now = now or timezone.now()
-    summary = metrics_summary(since=now - window, until=minute_ceiling(now))
+    summary = metrics_summary(
+        since=now - window, until=minute_ceiling(now), organizations=organizations
+    )
     return [database, *summary_rules(summary)]
 
 

@@ -1,9 +1,25 @@
-"""Parallel-run metrics: per-minute counters and histograms, and active users per channel."""
+"""Parallel-run metrics: per-minute counters and histograms, and active users per channel, per
+organization; and the history of the rollout flags."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from simple_history import register
+from waffle.models import Flag
+
+from accounting.models import Organization
+
+# Every change of a rollout flag is recorded (who, when, the values before and after): the
+# historical table lives in this app, since waffle is a third-party app.
+register(
+    Flag,
+    app="rollout",
+    table_name="rollout_historicalflag",
+    m2m_fields=["groups", "users"],
+    excluded_fields=["modified"],
+)
 
 
 class MetricName(models.TextChoices):
@@ -21,11 +37,13 @@ class MetricName(models.TextChoices):
 
 
 class MetricMinute(models.Model):
-    """One minute of one metric for one channel, voucher type and reason.
+    """One minute of one metric for one organization, channel, voucher type and reason.
 
     Counters keep `bucket` at -1. A histogram keeps one row per bucket it has seen that minute,
     not cumulated: `count` observations at or below `bucket` ms and above the next lower bound,
     `total` their sum. Percentiles and Prometheus buckets are rebuilt from these rows on read.
+    `organization` is empty for rows recorded before metrics were kept per organization and for
+    events of a user with no organization.
     """
 
     COUNTER = -1
@@ -33,6 +51,9 @@ class MetricMinute(models.Model):
     INF_BUCKET = 2_147_483_647
 
     minute = models.DateTimeField()
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     name = models.CharField(max_length=30, choices=MetricName.choices)
     channel = models.CharField(max_length=20, blank=True)
     voucher_type = models.CharField(max_length=10, blank=True)
@@ -48,9 +69,23 @@ class MetricMinute(models.Model):
         constraints = [
             # Leading with `minute`, its index also serves the window queries and pruning.
             models.UniqueConstraint(
-                fields=["minute", "name", "channel", "voucher_type", "reason", "bucket"],
+                fields=[
+                    "minute",
+                    "organization",
+                    "name",
+                    "channel",
+                    "voucher_type",
+                    "reason",
+                    "bucket",
+                ],
                 name="one_metric_row_per_minute_and_labels",
-            )
+            ),
+            # NULLs are distinct in a unique index: rows without an organization need their own.
+            models.UniqueConstraint(
+                fields=["minute", "name", "channel", "voucher_type", "reason", "bucket"],
+                condition=Q(organization__isnull=True),
+                name="one_metric_row_per_minute_and_labels_no_org",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,10 +93,14 @@ class MetricMinute(models.Model):
 
 
 class ChannelUserDay(models.Model):
-    """A user entered vouchers through a channel on a day: the base of the adoption share."""
+    """A user entered vouchers of an organization through a channel on a day: the base of the
+    adoption share."""
 
     day = models.DateField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     channel = models.CharField(max_length=20)
 
     class Meta:
@@ -69,8 +108,14 @@ class ChannelUserDay(models.Model):
         verbose_name = "active user per channel and day"
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "user", "channel"], name="one_active_mark_per_user_day_channel"
-            )
+                fields=["day", "user", "organization", "channel"],
+                name="one_active_mark_per_user_day_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "user", "channel"],
+                condition=Q(organization__isnull=True),
+                name="one_active_mark_per_user_day_channel_no_org",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,8 @@
-"""/metrics for Prometheus: lifetime totals of both entry channels, and the adoption share."""
+"""/metrics for Prometheus: lifetime totals of both entry channels, and the adoption share.
+
+Every series is labelled by organization (its slug; empty for events recorded without one), so
+the endpoint covers every organization: it is for superusers and the scraper's bearer token.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.utils import floatToGoString
 
-from rollout.metrics.adoption import adoption_now
+from accounting.models import Organization
+from rollout.metrics.adoption import adoption_now, adoption_now_by_organization
 from rollout.metrics.recording import HISTOGRAMS, INF, metrics_setting
 from rollout.metrics.summary import Histogram, aggregated_rows
 from rollout.models import MetricName
@@ -84,22 +89,27 @@ class EntryMetricsCollector:
             name: CounterMetricFamily(
                 family,
                 documentation,
-                labels=["channel", "type", "reason"] if by_reason else ["channel", "type"],
+                labels=["organization", "channel", "type", "reason"]
+                if by_reason
+                else ["organization", "channel", "type"],
             )
             for name, (family, documentation, by_reason) in COUNTER_FAMILIES.items()
         }
         counter_values: dict[tuple[str, ...], float] = {}
-        histograms: dict[tuple[str, str, str], Histogram] = {}
-        for row in aggregated_rows():
+        histograms: dict[tuple[str, str, str, str], Histogram] = {}
+        rows = aggregated_rows()
+        slugs = organization_slugs({row["organization_id"] for row in rows})
+        for row in rows:
             name = row["name"]
+            organization = slugs.get(row["organization_id"], "")
             if name in COUNTER_FAMILIES:
-                labels: tuple[str, ...] = (name, row["channel"], row["voucher_type"])
+                labels: tuple[str, ...] = (name, organization, row["channel"], row["voucher_type"])
                 if COUNTER_FAMILIES[name][2]:
                     labels += (row["reason"],)
                 counter_values[labels] = counter_values.get(labels, 0) + row["count"]
             elif name in HISTOGRAM_FAMILIES:
                 histogram = histograms.setdefault(
-                    (name, row["channel"], row["voucher_type"]), Histogram()
+                    (name, organization, row["channel"], row["voucher_type"]), Histogram()
                 )
                 histogram.add(row["bucket"], row["count"], row["total"] or 0.0)
         for (name, *label_values), value in counter_values.items():
@@ -107,15 +117,17 @@ class EntryMetricsCollector:
         yield from counters.values()
 
         for name, (family, documentation) in HISTOGRAM_FAMILIES.items():
-            metric = HistogramMetricFamily(family, documentation, labels=["channel", "type"])
-            for (histogram_name, channel, code), histogram in sorted(histograms.items()):
+            metric = HistogramMetricFamily(
+                family, documentation, labels=["organization", "channel", "type"]
+            )
+            for (histogram_name, *label_values), histogram in sorted(histograms.items()):
                 if histogram_name != name:
                     continue
                 buckets = [
                     (floatToGoString(math.inf if bound >= INF else bound), float(count))
                     for bound, count in histogram.cumulative(HISTOGRAMS[name])
                 ]
-                metric.add_metric([channel, code], buckets, histogram.total)
+                metric.add_metric(label_values, buckets, histogram.total)
             yield metric
 
         users, vouchers = adoption_now(days=ADOPTION_DAYS)
@@ -129,6 +141,27 @@ class EntryMetricsCollector:
             if share is not None:
                 adoption.add_metric([measure], share)
         yield adoption
+
+        by_organization = adoption_now_by_organization(days=ADOPTION_DAYS)
+        slugs = organization_slugs(set(by_organization))
+        organization_adoption = GaugeMetricFamily(
+            "voucher_entry_organization_adoption_ratio",
+            f"voucher_entry_adoption_ratio per organization, over the last {ADOPTION_DAYS} days.",
+            labels=["organization", "measure"],
+        )
+        for organization_id, shares in sorted(by_organization.items()):
+            for measure, share in zip(("users", "vouchers"), shares, strict=True):
+                if share is not None:
+                    organization_adoption.add_metric([slugs[organization_id], measure], share)
+        yield organization_adoption
+
+
+def organization_slugs(ids: set[int | None]) -> dict[int, str]:
+    """The slugs of the organizations with these ids, in one query."""
+    wanted = {pk for pk in ids if pk is not None}
+    if not wanted:
+        return {}
+    return dict(Organization.objects.filter(pk__in=wanted).values_list("pk", "slug"))
 
 
 def bearer_token_valid(request: HttpRequest) -> bool:
@@ -145,9 +178,10 @@ def bearer_token_valid(request: HttpRequest) -> bool:
 @require_GET
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
-    if not (request.user.is_staff or bearer_token_valid(request)):
+    # Every organization's figures: staff see their own on the dashboard instead.
+    if not (request.user.is_superuser or bearer_token_valid(request)):
         return HttpResponse(
-            "Metrics are for staff or a scraper holding the metrics token.\n",
+            "Metrics are for superusers or a scraper holding the metrics token.\n",
             status=403,
             content_type="text/plain; charset=utf-8",
         )

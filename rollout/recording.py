@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from accounting.models import Organization
 from accounting.services.entering import EntryOutcome
 from accounting.services.entry_rules import EntryAction
 from rollout.metrics.recording import metric_count, metric_observe, user_active_mark
 from rollout.routing import Route
+
+
+def request_organization(request: HttpRequest) -> Organization | None:
+    """The organization a request acts in (set by ActiveOrganizationMiddleware), if any."""
+    return getattr(request, "organization", None)
 
 
 class OutcomeTally:
@@ -35,32 +42,31 @@ def record_routed_request(
     outcomes: Sequence[EntryOutcome] = (),
 ) -> None:
     channel = route.channel
+    organization = request_organization(request)
+    labels: dict[str, Any] = {
+        "channel": channel,
+        "voucher_type": type_code,
+        "organization": organization,
+    }
     if route.fallback_reason:
-        metric_count(
-            name="fallback", channel=channel, voucher_type=type_code, reason=route.fallback_reason
-        )
+        metric_count(name="fallback", reason=route.fallback_reason, **labels)
     if request.method == "GET" and response.status_code == 200:
-        metric_observe(
-            name="form_load_ms", channel=channel, voucher_type=type_code, value_ms=elapsed_ms
-        )
+        metric_observe(name="form_load_ms", value_ms=elapsed_ms, **labels)
     for outcome in outcomes:
         if outcome.created:
-            metric_count(name="voucher_created", channel=channel, voucher_type=type_code)
+            metric_count(name="voucher_created", **labels)
         if outcome.posted:
-            metric_count(name="voucher_posted", channel=channel, voucher_type=type_code)
+            metric_count(name="voucher_posted", **labels)
         if outcome.failed_reason and outcome.action == EntryAction.POST:
-            metric_count(
-                name="post_failed",
-                channel=channel,
-                voucher_type=type_code,
-                reason=outcome.failed_reason,
-            )
+            metric_count(name="post_failed", reason=outcome.failed_reason, **labels)
     if request.user.is_authenticated:
         marked = request.session.get("channel_marked", {})
         today = timezone.localdate().isoformat()
-        if marked.get(channel) != today:
-            user_active_mark(user=request.user, channel=channel)
-            request.session["channel_marked"] = {**marked, channel: today}
+        # Marked once a day per organization and channel: switching organization marks again.
+        mark = f"{organization.pk if organization else ''}:{channel}"
+        if marked.get(mark) != today:
+            user_active_mark(user=request.user, channel=channel, organization=organization)
+            request.session["channel_marked"] = {**marked, mark: today}
         if request.session.get("entry_channel") != channel:  # a session write only on change
             request.session["entry_channel"] = str(channel)
 
@@ -83,6 +89,7 @@ def routed(
             channel=route.channel,
             voucher_type=voucher_type,
             reason=type(exc).__name__,
+            organization=request_organization(request),
         )
         raise
     elapsed_ms = (time.perf_counter() - started) * 1000

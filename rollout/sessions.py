@@ -25,5 +25,8 @@ def session_ended(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
     if started is None or channel is None:
         return
     metric_observe(
-        name="session_ms", channel=channel, value_ms=max(0.0, (time.time() - started) * 1000)
+        name="session_ms",
+        channel=channel,
+        value_ms=max(0.0, (time.time() - started) * 1000),
+        organization=getattr(request, "organization", None),
     )

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounting.admin_scoping import OrganizationScopedAdmin
 from accounting.models import VoucherType
 from voucher_config.definition import VoucherDefinition
 from voucher_config.form_factory import ConfiguredForms, EntryLookups, build_form_classes
@@ -76,7 +77,10 @@ class CloneForm(forms.Form):
 
 
 @admin.register(VoucherTypeConfig)
-class VoucherTypeConfigAdmin(SimpleHistoryAdmin):
+class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
+    """Scoped by organization like the ledger's admin, its own views (versions, restore, clone,
+    preview) included: another organization's configuration answers 404 there too."""
+
     form = VoucherTypeConfigForm
     list_display = ["voucher_type", "name", "organization", "version", "is_active", "customised"]
     list_filter = ["organization", "is_active"]
@@ -157,7 +161,7 @@ class VoucherTypeConfigAdmin(SimpleHistoryAdmin):
         return own + super().get_urls()
 
     def _config(self, request: HttpRequest, pk: int, *, change: bool = False) -> VoucherTypeConfig:
-        config = get_object_or_404(VoucherTypeConfig.objects.select_related("organization"), pk=pk)
+        config = get_object_or_404(self.get_queryset(request), pk=pk)
         allowed = (
             self.has_change_permission(request, config)
             if change

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -41,12 +42,20 @@ def day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def adoption_series(*, since: date, until: date) -> list[AdoptionDay]:
+def adoption_series(
+    *, since: date, until: date, organizations: Iterable[int] | None = None
+) -> list[AdoptionDay]:
     """Per day from `since` to `until` (both included): the config UI's share of active users
-    and of vouchers entered through a UI. Three queries."""
+    and of vouchers entered through a UI, in the organizations given by id (None: all). Three
+    queries."""
     if until < since:
         raise ValueError(f"The series ends ({until}) before it starts ({since}).")
     marks = ChannelUserDay.objects.filter(day__gte=since, day__lte=until, channel__in=UI_CHANNELS)
+    vouchers_entered = Voucher.objects.all()
+    if organizations is not None:
+        wanted = list(organizations)
+        marks = marks.filter(organization_id__in=wanted)
+        vouchers_entered = vouchers_entered.filter(organization_id__in=wanted)
     users: Counter[tuple[date, str]] = Counter()
     for mark in marks.values("day", "channel").annotate(n=Count("user", distinct=True)):
         users[(mark["day"], mark["channel"])] = mark["n"]
@@ -55,7 +64,7 @@ def adoption_series(*, since: date, until: date) -> list[AdoptionDay]:
     )
     vouchers: Counter[tuple[date, str]] = Counter()
     created = (
-        Voucher.objects.filter(
+        vouchers_entered.filter(
             created_at__gte=day_start(since),
             created_at__lt=day_start(until + timedelta(days=1)),
             entry_channel__in=UI_CHANNELS,
@@ -100,3 +109,39 @@ def adoption_now(*, days: int = 7) -> tuple[float | None, float | None]:
         ratio(counts["config"], counts["active"]),
         ratio(created["config"] or 0, created["all"] or 0),
     )
+
+
+def adoption_now_by_organization(*, days: int = 7) -> dict[int, tuple[float | None, float | None]]:
+    """`adoption_now` per organization (by id), for the organizations with any mark or voucher
+    in the last `days` days. Two queries."""
+    today = timezone.localdate()
+    users = (
+        ChannelUserDay.objects.filter(
+            day__gt=today - timedelta(days=days), organization_id__isnull=False
+        )
+        .values("organization_id")
+        .annotate(
+            active=Count("user", distinct=True),
+            config=Count("user", distinct=True, filter=Q(channel=EntryChannel.CONFIG)),
+        )
+    )
+    created = (
+        MetricMinute.objects.filter(
+            minute__gte=minute_of(timezone.now() - timedelta(days=days)),
+            name=MetricName.VOUCHER_CREATED,
+            organization_id__isnull=False,
+        )
+        .values("organization_id")
+        .annotate(
+            all=Sum("count", filter=Q(channel__in=UI_CHANNELS)),
+            config=Sum("count", filter=Q(channel=EntryChannel.CONFIG)),
+        )
+    )
+    user_shares = {row["organization_id"]: ratio(row["config"], row["active"]) for row in users}
+    voucher_shares = {
+        row["organization_id"]: ratio(row["config"] or 0, row["all"] or 0) for row in created
+    }
+    return {
+        organization: (user_shares.get(organization), voucher_shares.get(organization))
+        for organization in {*user_shares, *voucher_shares}
+    }

@@ -3,6 +3,7 @@
 The rollout router records around every entry request (`metric_count`, `metric_observe`,
 `user_active_mark`); the browser beacon adds its load time and HTMX errors. Rows are aggregated
 per minute and label set, so a busy minute costs one UPDATE per event, not one row per event.
+Every event is recorded under the request's organization (none when the user has none).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounting.models import EntryChannel
+from accounting.models import EntryChannel, Organization
 from rollout.models import ChannelUserDay, MetricMinute, MetricName
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,9 @@ def minute_of(at: datetime | None = None) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def _labels(*, name: str, channel: str, voucher_type: str, reason: str) -> dict[str, Any]:
+def _labels(
+    *, name: str, channel: str, voucher_type: str, reason: str, organization: Organization | None
+) -> dict[str, Any]:
     if name not in MetricName.values:
         raise ValueError(f"Unknown metric '{name}'; known: {', '.join(MetricName.values)}.")
     if channel not in CHANNELS:
@@ -98,6 +101,7 @@ def _labels(*, name: str, channel: str, voucher_type: str, reason: str) -> dict[
     if len(voucher_type) > TYPE_MAX_LENGTH:
         raise ValueError(f"Voucher type code '{voucher_type}' is longer than {TYPE_MAX_LENGTH}.")
     return {
+        "organization_id": organization.pk if organization is not None else None,
         "name": name,
         "channel": channel,
         "voucher_type": voucher_type,
@@ -135,6 +139,7 @@ def metric_count(
     channel: str,
     voucher_type: str = "",
     reason: str = "",
+    organization: Organization | None = None,
     at: datetime | None = None,
     amount: int = 1,
 ) -> None:
@@ -143,7 +148,13 @@ def metric_count(
         raise ValueError(f"'{name}' is not a counter; counters: {', '.join(sorted(COUNTERS))}.")
     if amount < 1:
         raise ValueError(f"A metric count must be at least 1, not {amount}.")
-    key = _labels(name=name, channel=channel, voucher_type=voucher_type, reason=reason)
+    key = _labels(
+        name=name,
+        channel=channel,
+        voucher_type=voucher_type,
+        reason=reason,
+        organization=organization,
+    )
     key.update(minute=minute_of(at), bucket=MetricMinute.COUNTER)
     _record(key=key, count=amount, total=0)
 
@@ -160,6 +171,7 @@ def metric_observe(
     channel: str,
     voucher_type: str = "",
     value_ms: float,
+    organization: Organization | None = None,
     at: datetime | None = None,
 ) -> None:
     """Records one observation of a histogram metric (form_load_ms, browser_load_ms, session_ms)."""
@@ -167,16 +179,30 @@ def metric_observe(
         raise ValueError(f"'{name}' is not a histogram; histograms: {', '.join(HISTOGRAMS)}.")
     if not math.isfinite(value_ms) or value_ms < 0:
         raise ValueError(f"An observation must be a finite number of ms >= 0, not {value_ms}.")
-    key = _labels(name=name, channel=channel, voucher_type=voucher_type, reason="")
+    key = _labels(
+        name=name, channel=channel, voucher_type=voucher_type, reason="", organization=organization
+    )
     key.update(minute=minute_of(at), bucket=bucket_for(name, value_ms))
     _record(key=key, count=1, total=value_ms)
 
 
-def user_active_mark(*, user: AbstractBaseUser, channel: str, day: date | None = None) -> None:
-    """Marks a user active on a channel for a day; marking again that day changes nothing."""
+def user_active_mark(
+    *,
+    user: AbstractBaseUser,
+    channel: str,
+    organization: Organization | None = None,
+    day: date | None = None,
+) -> None:
+    """Marks a user active in an organization on a channel for a day; marking again that day
+    changes nothing."""
     if channel not in CHANNELS:
         raise ValueError(f"Unknown channel '{channel}'.")
-    mark = ChannelUserDay(day=day or timezone.localdate(), user_id=user.pk, channel=channel)
+    mark = ChannelUserDay(
+        day=day or timezone.localdate(),
+        user_id=user.pk,
+        organization_id=organization.pk if organization is not None else None,
+        channel=channel,
+    )
     try:
         with transaction.atomic():
             ChannelUserDay.objects.bulk_create([mark], ignore_conflicts=True)

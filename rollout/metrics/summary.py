@@ -189,7 +189,7 @@ class MetricsSummary:
         return sum(figures.db_errors for figures in self.channels.values())
 
 
-LABEL_FIELDS = ("name", "channel", "voucher_type", "reason", "bucket")
+LABEL_FIELDS = ("organization_id", "name", "channel", "voucher_type", "reason", "bucket")
 
 
 def aggregated_rows(
@@ -199,9 +199,13 @@ def aggregated_rows(
     channel: str | None = None,
     voucher_type: str | None = None,
     names: Iterable[str] | None = None,
+    organizations: Iterable[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Sums of count and total per label set over the minutes in [since, until)."""
+    """Sums of count and total per label set over the minutes in [since, until), of the
+    organizations given by id (None: every row, those recorded without one included)."""
     rows = MetricMinute.objects.all()
+    if organizations is not None:
+        rows = rows.filter(organization_id__in=list(organizations))
     if since is not None:
         rows = rows.filter(minute__gte=minute_of(since))
     if until is not None:
@@ -225,11 +229,17 @@ def metrics_summary(
     until: datetime,
     channel: str | None = None,
     voucher_type: str | None = None,
+    organizations: Iterable[int] | None = None,
 ) -> MetricsSummary:
-    """Per channel, and per channel and voucher type, what happened in [since, until). One query."""
+    """Per channel, and per channel and voucher type, what happened in [since, until), in the
+    organizations given by id (None: all of them). One query."""
     summary = MetricsSummary(since=since, until=until)
     for row in aggregated_rows(
-        since=since, until=until, channel=channel, voucher_type=voucher_type
+        since=since,
+        until=until,
+        channel=channel,
+        voucher_type=voucher_type,
+        organizations=organizations,
     ):
         labels = (row["channel"], row["voucher_type"])
         by_channel = summary.channels.setdefault(row["channel"], EntryFigures(row["channel"]))

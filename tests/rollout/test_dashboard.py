@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounting.models import EntryChannel
+from accounting.models import EntryChannel, Membership, Role
 from rollout.metrics.recording import metric_count, metric_observe, user_active_mark
-from tests.factories import UserFactory
+from tests.factories import Books, UserFactory
 
 LEGACY, CONFIG = EntryChannel.LEGACY, EntryChannel.CONFIG
 DASHBOARD = "/metrics/dashboard/"
@@ -18,7 +18,8 @@ DASHBOARD = "/metrics/dashboard/"
 
 @pytest.fixture
 def staff_client(db, client):
-    client.force_login(UserFactory(is_staff=True))
+    """A superuser: sees every organization's figures, those recorded without one included."""
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
     return client
 
 
@@ -168,3 +169,114 @@ def test_dashboard_queries_do_not_grow_with_the_data(staff_client, django_assert
 
     with django_assert_max_num_queries(15):
         assert staff_client.get(DASHBOARD, {"window": "30d"}).status_code == 200
+
+
+# --- per organization ------------------------------------------------------------------------
+
+
+def created_by_organization(books, other_books):
+    """Vouchers created: 12 in acme, 5 in rival, 2 recorded before metrics had organizations."""
+    for organization, amount in (
+        (books.organization, 12),
+        (other_books.organization, 5),
+        (None, 2),
+    ):
+        metric_count(
+            name="voucher_created",
+            channel=CONFIG,
+            voucher_type="PV",
+            organization=organization,
+            amount=amount,
+        )
+
+
+def staff_administering(client, *ledgers):
+    user = UserFactory(is_staff=True)
+    for ledger in ledgers:
+        Membership.objects.create(user=user, organization=ledger.organization, role=Role.ADMIN)
+    client.force_login(user)
+    return user
+
+
+def test_an_organization_admin_sees_only_their_organizations_figures(client, books, other_books):
+    created_by_organization(books, other_books)
+    staff_administering(client, other_books)
+
+    response = client.get(DASHBOARD)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert ">5</td>" in comparison_row(html, "Vouchers created")
+    assert "Rival Ltd" in html
+    assert "Acme Ltd" not in html
+    assert 'name="org"' not in html  # one organization: nothing to choose
+
+
+def test_an_admin_of_several_organizations_chooses_among_them_only(client, books, other_books):
+    created_by_organization(books, other_books)
+    third = Books(slug="third")
+    staff_administering(client, books, other_books)
+
+    default = client.get(DASHBOARD).content.decode()
+    rival = client.get(DASHBOARD, {"org": "rival"}).content.decode()
+    everything = client.get(DASHBOARD, {"org": ""}).content.decode()
+    stranger = client.get(DASHBOARD, {"org": third.organization.slug}).content.decode()
+
+    assert '<option value="rival">Rival Ltd</option>' in default
+    assert "All organizations" not in default and "Third Ltd" not in default
+    assert ">12</td>" in comparison_row(default, "Vouchers created")  # acme: first by name
+    assert ">5</td>" in comparison_row(rival, "Vouchers created")
+    assert ">12</td>" in comparison_row(everything, "Vouchers created")
+    assert "Select a valid choice" in stranger
+    assert ">12</td>" in comparison_row(stranger, "Vouchers created")
+
+
+def test_a_superuser_sees_all_organizations_together_or_one(staff_client, books, other_books):
+    created_by_organization(books, other_books)
+
+    everything = staff_client.get(DASHBOARD).content.decode()
+    acme = staff_client.get(DASHBOARD, {"org": "acme"}).content.decode()
+
+    assert '<option value="" selected>All organizations</option>' in everything
+    assert ">19</td>" in comparison_row(everything, "Vouchers created")
+    assert ">12</td>" in comparison_row(acme, "Vouchers created")
+
+
+def test_adoption_is_shown_for_the_chosen_organization(client, books, other_books):
+    user_active_mark(user=UserFactory(), channel=CONFIG, organization=books.organization)
+    user_active_mark(user=UserFactory(), channel=LEGACY, organization=other_books.organization)
+    staff_administering(client, other_books)
+
+    series = client.get(DASHBOARD).context["adoption"]
+
+    today = series[-1]
+    assert (today.active_users, today.config_users, today.legacy_users) == (1, 0, 1)
+
+
+def test_staff_administering_no_organization_are_refused(client, books):
+    user = books.member(Role.ACCOUNTANT)
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+
+    refused = client.get(DASHBOARD)
+
+    assert refused.status_code == 403
+    assert "you administer none" in refused.content.decode()
+
+
+def test_dashboard_queries_for_an_organization_admin_do_not_grow_with_the_data(
+    client, books, other_books, django_assert_max_num_queries
+):
+    created_by_organization(books, other_books)
+    for code in ("JV", "SV", "RV"):
+        metric_count(
+            name="voucher_created",
+            channel=CONFIG,
+            voucher_type=code,
+            organization=other_books.organization,
+        )
+    staff_administering(client, books, other_books)
+
+    with django_assert_max_num_queries(15):
+        assert client.get(DASHBOARD, {"window": "30d", "org": "rival"}).status_code == 200

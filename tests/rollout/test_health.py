@@ -19,18 +19,19 @@ from rollout.metrics.summary import htmx_error_reason
 LEGACY, CONFIG = EntryChannel.LEGACY, EntryChannel.CONFIG
 
 
-def posts(*, channel: str, posted: int, failed: int, ago: timedelta = timedelta(minutes=5)):
+def posts(
+    *,
+    channel: str,
+    posted: int,
+    failed: int,
+    ago: timedelta = timedelta(minutes=5),
+    organization=None,
+):
     at = timezone.now() - ago
-    metric_count(name="voucher_posted", channel=channel, voucher_type="PV", at=at, amount=posted)
+    labels = {"channel": channel, "voucher_type": "PV", "organization": organization, "at": at}
+    metric_count(name="voucher_posted", amount=posted, **labels)
     if failed:
-        metric_count(
-            name="post_failed",
-            channel=channel,
-            voucher_type="PV",
-            reason="period closed",
-            at=at,
-            amount=failed,
-        )
+        metric_count(name="post_failed", reason="period closed", amount=failed, **labels)
 
 
 def loads(*, channel: str, value_ms: float, times: int, browser: bool = False):
@@ -184,3 +185,16 @@ def test_the_window_takes_minutes_hours_or_days():
 def test_a_bad_window_is_a_command_error(db):
     with pytest.raises(CommandError, match="'soon' is not a window"):
         run("--window", "soon")
+
+
+def test_health_of_one_organization_judges_its_figures_only(books, other_books):
+    posts(channel=CONFIG, posted=18, failed=12, organization=books.organization)
+    posts(channel=CONFIG, posted=40, failed=0, organization=other_books.organization)
+
+    assert run("--org", "rival").startswith("healthy over the last 1h (rival)")
+    with pytest.raises(CommandError, match=r"breached over the last 1h \(acme\)"):
+        run("--org", "acme")
+    with pytest.raises(CommandError, match=r"breached over the last 1h \(all organizations\)"):
+        run()  # 12 of 70 posts failed, over both together
+    with pytest.raises(CommandError, match=r"No organization 'nobody'; slugs: acme, rival\."):
+        run("--org", "nobody")

@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import DatabaseError, connection
@@ -185,6 +186,53 @@ def test_user_is_marked_active_once_per_day_and_channel(db):
     assert ChannelUserDay.objects.count() == 3
 
 
+def test_each_organization_counts_apart_and_rows_without_one_stay_one_row(books, other_books):
+    for organization in (books.organization, other_books.organization, None, None):
+        metric_count(
+            name="voucher_posted",
+            channel=CONFIG,
+            voucher_type="PV",
+            organization=organization,
+            at=NOON,
+        )
+
+    rows = dict(MetricMinute.objects.values_list("organization", "count"))
+    assert rows == {books.organization.pk: 1, other_books.organization.pk: 1, None: 2}
+
+
+def test_the_database_refuses_a_second_row_for_the_same_minute_and_labels(books):
+    from django.db import IntegrityError, transaction
+
+    for organization in (books.organization, None):
+        MetricMinute.objects.create(
+            minute=NOON, organization=organization, name="voucher_posted", channel=CONFIG
+        )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            MetricMinute.objects.create(
+                minute=NOON, organization=organization, name="voucher_posted", channel=CONFIG
+            )
+
+
+def test_summary_of_one_organization_leaves_out_the_others(books, other_books):
+    metric_count(
+        name="voucher_posted", channel=CONFIG, organization=books.organization, at=NOON, amount=3
+    )
+    metric_count(
+        name="voucher_posted",
+        channel=CONFIG,
+        organization=other_books.organization,
+        at=NOON,
+        amount=5,
+    )
+    metric_count(name="voucher_posted", channel=CONFIG, at=NOON, amount=7)
+    window = {"since": NOON, "until": NOON + timedelta(hours=1)}
+
+    assert (
+        metrics_summary(**window, organizations=[books.organization.pk]).channel(CONFIG).posted == 3
+    )
+    assert metrics_summary(**window).channel(CONFIG).posted == 15
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -311,6 +359,40 @@ def test_prune_deletes_only_minutes_older_than_the_retention(db):
     assert lifetime.channel(CONFIG).posted == 4
 
 
+def test_prune_folds_each_organization_into_its_own_lifetime_row(books, other_books):
+    old = timezone.now() - timedelta(days=100)
+    for organization, amount in ((books.organization, 2), (other_books.organization, 3), (None, 4)):
+        for shift in (0, 1):
+            metric_count(
+                name="voucher_posted",
+                channel=CONFIG,
+                voucher_type="PV",
+                organization=organization,
+                at=old + timedelta(minutes=shift),
+                amount=amount,
+            )
+        user_active_mark(
+            user=UserFactory(),
+            channel=CONFIG,
+            organization=organization,
+            day=old.date(),
+        )
+
+    result = metrics_prune(days=90)
+
+    assert (result.metric_rows, result.user_days) == (6, 3)
+    lifetime = dict(
+        MetricMinute.objects.filter(minute=ROLLUP_MINUTE).values_list("organization", "count")
+    )
+    assert lifetime == {books.organization.pk: 4, other_books.organization.pk: 6, None: 8}
+    metric_count(
+        name="voucher_posted", channel=CONFIG, voucher_type="PV", organization=books.organization
+    )
+    since_start = {"since": ROLLUP_MINUTE, "until": timezone.now() + timedelta(minutes=1)}
+    acme = metrics_summary(**since_start, organizations=[books.organization.pk])
+    assert acme.channel(CONFIG).posted == 5
+
+
 def test_prune_command_dry_run_deletes_nothing(db, capsys, settings):
     settings.VOUCHER_METRICS_RETENTION_DAYS = 30
     metric_count(name="voucher_posted", channel=CONFIG, at=timezone.now() - timedelta(days=31))
@@ -338,14 +420,21 @@ def recorded(db):
     user_active_mark(user=UserFactory(), channel=CONFIG)
 
 
-def test_metrics_are_refused_to_anonymous_and_non_staff_users(recorded, client):
+def test_metrics_are_refused_to_anonymous_non_staff_and_staff_users(recorded, books, client):
     assert client.get("/metrics").status_code == 403
     client.force_login(UserFactory())
     assert client.get("/metrics").status_code == 403
+    # Staff, even an organization's administrator, see their own figures on the dashboard only:
+    # /metrics holds every organization's.
+    client.force_login(books.member(Role.ADMIN))
+    User.objects.filter(is_superuser=False).update(is_staff=True)
+    refused = client.get("/metrics")
+    assert refused.status_code == 403
+    assert b"superusers" in refused.content
 
 
-def test_metrics_for_staff_hold_every_family_in_prometheus_format(recorded, client):
-    client.force_login(UserFactory(is_staff=True))
+def test_metrics_for_superusers_hold_every_family_in_prometheus_format(recorded, client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
 
     response = client.get("/metrics")
 
@@ -362,19 +451,82 @@ def test_metrics_for_staff_hold_every_family_in_prometheus_format(recorded, clie
         "voucher_entry_form_load_ms",
         "voucher_entry_browser_load_ms",
         "voucher_entry_adoption_ratio",
+        "voucher_entry_organization_adoption_ratio",
     ):
         assert f"# TYPE {family.removesuffix('_total')}" in body
-    assert 'voucher_entry_created_total{channel="config",type="PV"} 3.0' in body
+    # Rows recorded without an organization carry an empty organization label.
+    config_pv = 'channel="config",organization="",type="PV"'
+    assert f"voucher_entry_created_total{{{config_pv}}} 3.0" in body
     assert (
-        'voucher_entry_post_failures_total{channel="legacy",reason="period closed",type="JV"} 1.0'
-        in body
+        'voucher_entry_post_failures_total{channel="legacy",organization="",'
+        'reason="period closed",type="JV"} 1.0' in body
     )
-    assert 'voucher_entry_form_load_ms_bucket{channel="config",le="250.0",type="PV"} 1.0' in body
-    assert 'voucher_entry_form_load_ms_bucket{channel="config",le="+Inf",type="PV"} 2.0' in body
-    assert 'voucher_entry_form_load_ms_count{channel="config",type="PV"} 2.0' in body
-    assert 'voucher_entry_form_load_ms_sum{channel="config",type="PV"} 7120.0' in body
+    assert (
+        'voucher_entry_form_load_ms_bucket{channel="config",le="250.0",organization="",'
+        'type="PV"} 1.0' in body
+    )
+    assert (
+        'voucher_entry_form_load_ms_bucket{channel="config",le="+Inf",organization="",'
+        'type="PV"} 2.0' in body
+    )
+    assert f"voucher_entry_form_load_ms_count{{{config_pv}}} 2.0" in body
+    assert f"voucher_entry_form_load_ms_sum{{{config_pv}}} 7120.0" in body
     assert 'voucher_entry_adoption_ratio{measure="users"} 1.0' in body
     assert 'voucher_entry_adoption_ratio{measure="vouchers"} 1.0' in body
+
+
+def test_metrics_label_every_series_with_its_organization(books, other_books, client):
+    for organization, amount in ((books.organization, 3), (other_books.organization, 5)):
+        metric_count(
+            name="voucher_created",
+            channel=CONFIG,
+            voucher_type="PV",
+            organization=organization,
+            amount=amount,
+        )
+        metric_observe(
+            name="form_load_ms",
+            channel=CONFIG,
+            voucher_type="PV",
+            value_ms=120,
+            organization=organization,
+        )
+        user_active_mark(user=UserFactory(), channel=CONFIG, organization=organization)
+    user_active_mark(user=UserFactory(), channel=LEGACY, organization=other_books.organization)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    body = client.get("/metrics").content.decode()
+
+    assert 'voucher_entry_created_total{channel="config",organization="acme",type="PV"} 3.0' in body
+    assert (
+        'voucher_entry_created_total{channel="config",organization="rival",type="PV"} 5.0' in body
+    )
+    assert (
+        'voucher_entry_form_load_ms_count{channel="config",organization="rival",type="PV"} 1.0'
+        in body
+    )
+    assert 'voucher_entry_organization_adoption_ratio{measure="users",organization="acme"} 1.0' in (
+        body
+    )
+    assert (
+        'voucher_entry_organization_adoption_ratio{measure="users",organization="rival"} 0.5'
+        in body
+    )
+    assert 'voucher_entry_adoption_ratio{measure="users"} 0.6666666666666666' in body
+
+
+def test_metrics_queries_do_not_grow_with_organizations(
+    books, other_books, client, django_assert_max_num_queries
+):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for organization in (books.organization, other_books.organization, None):
+        metric_count(
+            name="voucher_created", channel=CONFIG, voucher_type="PV", organization=organization
+        )
+        user_active_mark(user=UserFactory(), channel=CONFIG, organization=organization)
+
+    with django_assert_max_num_queries(10):
+        assert client.get("/metrics").status_code == 200
 
 
 def test_metrics_accept_the_configured_bearer_token_only(recorded, client, settings):

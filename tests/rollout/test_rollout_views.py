@@ -8,11 +8,11 @@ from django.db.models import Sum
 from django.urls import reverse
 from waffle.models import Flag
 
-from accounting.models import LedgerEntry, Role, Voucher, VoucherStatus
+from accounting.models import LedgerEntry, Membership, Role, Voucher, VoucherStatus
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.organizations import period_set_closed
 from legacy_entry.screen_forms import LegacyForms
-from rollout.models import MetricMinute
+from rollout.models import ChannelUserDay, MetricMinute
 from rollout.routing import FLAG_NAME
 from tests.voucher_config.test_entry_helpers import edit_url, entry_data, new_url
 from voucher_config.models import VoucherTypeConfig
@@ -89,6 +89,54 @@ def test_created_and_posted_vouchers_are_counted_per_channel(books, client, acco
         assert counted("voucher_created", channel, voucher_type="PV") == 1
         assert counted("voucher_posted", channel, voucher_type="PV") == 1
     assert set(Voucher.objects.values_list("entry_channel", flat=True)) == {"config", "legacy"}
+
+
+def test_every_metric_of_an_entry_request_is_recorded_under_its_organization(
+    books, other_books, client, accountant
+):
+    set_flag(everyone=True)
+    client.get(new_url("PV"))
+    client.post(new_url("PV"), entry_data(books, "PV", action="post"))
+    client.post(
+        "/metrics/beacon/", {"kind": "load", "channel": "config", "type": "PV", "ms": "300"}
+    )
+    client.post("/logout/")
+
+    assert set(MetricMinute.objects.values_list("name", flat=True)) == {
+        "form_load_ms",
+        "voucher_created",
+        "voucher_posted",
+        "browser_load_ms",
+        "session_ms",
+    }
+    assert set(MetricMinute.objects.values_list("organization", flat=True)) == {
+        books.organization.pk
+    }
+    assert list(ChannelUserDay.objects.values_list("organization", flat=True)) == [
+        books.organization.pk
+    ]
+
+
+def test_a_user_entering_in_two_organizations_is_marked_active_in_each(
+    books, other_books, client, accountant
+):
+    from accounting.middleware import SESSION_KEY
+
+    seed_organization(organization=other_books.organization)
+    Membership.objects.create(
+        user=accountant, organization=other_books.organization, role=Role.ACCOUNTANT
+    )
+    set_flag(everyone=False)
+    client.get(new_url("PV"))
+    session = client.session
+    session[SESSION_KEY] = other_books.organization.pk
+    session.save()
+    client.get(new_url("PV"))
+
+    assert set(ChannelUserDay.objects.values_list("organization", "channel")) == {
+        (books.organization.pk, "legacy"),
+        (other_books.organization.pk, "legacy"),
+    }
 
 
 @pytest.mark.parametrize("flag_on", [True, False], ids=["config", "legacy"])
@@ -243,11 +291,12 @@ def test_a_voucher_posted_through_the_legacy_form_is_counted_in_metrics(books, c
     response = client.post(action, {**legacy_post_data(), **hidden})
 
     assert response.status_code == 302
-    accountant.is_staff = True
+    accountant.is_staff = accountant.is_superuser = True
     accountant.save()
     scraped = client.get("/metrics").content.decode()
-    assert 'voucher_entry_created_total{channel="legacy",type="PV"} 1.0' in scraped
-    assert 'voucher_entry_posted_total{channel="legacy",type="PV"} 1.0' in scraped
+    labels = 'channel="legacy",organization="acme",type="PV"'
+    assert f"voucher_entry_created_total{{{labels}}} 1.0" in scraped
+    assert f"voucher_entry_posted_total{{{labels}}} 1.0" in scraped
 
 
 @pytest.mark.parametrize("drawn_by", ["config", "legacy"])

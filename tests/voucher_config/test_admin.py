@@ -121,3 +121,94 @@ def test_restore_command_brings_back_an_old_version(books, capsys):
         call_command("restore_voucher_config", "--org", "acme", "--type", "PV", "--version", "9")
     with pytest.raises(CommandError, match="No configuration"):
         call_command("restore_voucher_config", "--org", "acme", "--type", "XX", "--version", "1")
+
+
+# --- scoped by organization ------------------------------------------------------------------
+
+
+@pytest.fixture
+def rival_admin_client(client, books, other_books):
+    """Staff administering rival only, with every permission on configurations and types."""
+    from django.contrib.auth.models import Permission
+
+    from accounting.models import Membership, Role
+
+    seed_organization(organization=books.organization)
+    seed_organization(organization=other_books.organization)
+    user = UserFactory(username="rival-admin", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["voucher_config", "accounting"])
+    )
+    Membership.objects.create(user=user, organization=other_books.organization, role=Role.ADMIN)
+    client.force_login(user)
+    return client
+
+
+def config_of(books, code="PV"):
+    return VoucherTypeConfig.objects.get(organization=books.organization, voucher_type__code=code)
+
+
+def test_another_organizations_configuration_answers_404_on_its_own_views(
+    rival_admin_client, books
+):
+    acme_pv = config_of(books)
+    definition_before = acme_pv.definition
+    types_before = books.organization.voucher_types.count()
+    pages = [
+        reverse("admin:voucher_config_vouchertypeconfig_versions", args=[acme_pv.pk]),
+        reverse("admin:voucher_config_vouchertypeconfig_preview", args=[acme_pv.pk]),
+        reverse("admin:voucher_config_vouchertypeconfig_restore", args=[acme_pv.pk, 1]),
+        reverse("admin:voucher_config_vouchertypeconfig_clone", args=[acme_pv.pk]),
+        reverse("admin:voucher_config_vouchertypeconfig_history", args=[acme_pv.pk]),
+        change_url(acme_pv),
+    ]
+
+    for page in pages:
+        assert rival_admin_client.get(page).status_code == 404, page
+        forged = {"code": "PX", "name": "Taken", "definition": "{}", "is_active": "on"}
+        assert rival_admin_client.post(page, forged).status_code == 404, page
+
+    acme_pv.refresh_from_db()
+    assert (acme_pv.version, acme_pv.definition) == (1, definition_before)
+    assert books.organization.voucher_types.count() == types_before
+
+
+def test_an_organization_admin_edits_and_restores_their_own_configuration(
+    rival_admin_client, other_books
+):
+    rival_pv = config_of(other_books)
+    definition = rival_pv.definition
+    definition["header_fields"][2]["label"] = "Paid to"
+
+    edited = post_definition(rival_admin_client, rival_pv, definition, reason="Rival wording")
+    restored = rival_admin_client.post(
+        reverse("admin:voucher_config_vouchertypeconfig_restore", args=[rival_pv.pk, 1])
+    )
+
+    assert (edited.status_code, restored.status_code) == (302, 302)
+    rival_pv.refresh_from_db()
+    assert rival_pv.version == 3
+    assert rival_pv.definition["header_fields"][2]["label"] == "Payee"
+
+
+def test_a_configuration_cannot_be_added_for_another_organizations_voucher_type(
+    rival_admin_client, books, other_books
+):
+    acme_type = books.organization.voucher_types.get(code="PV")
+    page = rival_admin_client.get(reverse("admin:voucher_config_vouchertypeconfig_add"))
+    choices = page.context["adminform"].form.fields["voucher_type"].queryset
+    assert not choices.filter(organization=books.organization).exists()
+    assert choices.filter(organization=other_books.organization).exists()
+
+    forged = rival_admin_client.post(
+        reverse("admin:voucher_config_vouchertypeconfig_add"),
+        {
+            "organization": other_books.organization.pk,
+            "voucher_type": acme_type.pk,
+            "definition": json.dumps(config_of(books).definition),
+            "is_active": "on",
+        },
+    )
+
+    assert "voucher_type" in forged.context["adminform"].form.errors
+    assert VoucherTypeConfig.objects.filter(voucher_type=acme_type).count() == 1
