@@ -167,7 +167,7 @@ def _amount(value: Any, side: str, problems: list[str]) -> Decimal:
     try:
         return parse_amount(value)
     except ValueError as exc:
-        problems.append(f'{side}: {exc}; write amounts as text such as "10.50"')
+        problems.append(f"{side}: {exc}")
         return ZERO
 
 
