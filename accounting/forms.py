@@ -32,7 +32,7 @@ class AmountField(forms.DecimalField):
     taken, "1,2,3", "1e3" or "١٢٣" refused with what is allowed; then the decimal field's own
     checks (digits, places, bounds)."""
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         if value in self.empty_values or (isinstance(value, str) and not value.strip()):
             return None
         try:
