@@ -44,6 +44,7 @@ from accounting.services.import_files import (
     read_json,
     source_text,
 )
+from accounting.services.import_references import reference_problems
 from accounting.services.inputs import LineInput, User, VoucherInput
 
 
@@ -270,6 +271,7 @@ def vouchers_import(
     dry_run: bool,
     user: User = None,
     file_format: str | None = None,
+    allow_duplicate_references: bool = False,
 ) -> ImportResult:
     """Imports every voucher in a JSON or CSV file, or none of them.
 
@@ -277,6 +279,9 @@ def vouchers_import(
     extension, else the content. Every voucher is checked, and every problem in the file is
     collected before anything is kept: if there is one, the transaction is rolled back and
     ImportRejected lists them all. A dry run checks the same way and always rolls back.
+    A reference already used by a voucher of the same type (in the organization, or earlier in
+    the file) is a problem unless `allow_duplicate_references`; so a file imported twice is
+    refused the second time.
     Raises OSError or UnicodeDecodeError when the file cannot be read.
     """
     text, name = source_text(source)
@@ -294,6 +299,10 @@ def vouchers_import(
                 [ImportProblem("file", f"{user} is not a member of {organization}")]
             )
     books = _Books.load(organization)
+    if not allow_duplicate_references:
+        problems += reference_problems(
+            organization=organization, sources=sources, types=books.types
+        )
     inputs = [(parsed, _voucher_input(parsed, books)) for parsed in sources]
 
     result = ImportResult(
