@@ -39,13 +39,20 @@ class ReadOnlyAdminMixin:
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(SimpleHistoryAdmin):
     list_display = ["slug", "name", "base_currency", "created_at"]
     search_fields = ["slug", "name"]
 
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> QuerySet[Any]:
+        # An organization has no foreign key to fetch with its history, and the library's
+        # select_related() of none is deprecated: only the user who made each change.
+        return history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(SimpleHistoryAdmin):
     list_display = ["user", "organization", "role"]
     list_filter = ["organization", "role"]
     list_select_related = ["user", "organization"]

@@ -55,6 +55,7 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     base_currency = models.CharField(max_length=3, default="USD")
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -82,6 +83,7 @@ class Membership(models.Model):
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLERK)
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

@@ -125,7 +125,7 @@ def parse_amount(raw: object) -> Decimal:
         return ZERO
     if isinstance(raw, float):
         raise ValueError(
-            f'{raw!r} is binary floating point, which is not exact; amounts must be given as '
+            f"{raw!r} is binary floating point, which is not exact; amounts must be given as "
             'text such as "10.50" (or a Decimal), not a float'
         )
     if isinstance(raw, bool):

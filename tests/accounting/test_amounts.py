@@ -106,9 +106,7 @@ def indian(amount: Decimal) -> str:
     return sign + ",".join([*groups, tail]) + "." + fraction
 
 
-money = st.decimals(
-    min_value=D("-9999999999999.99"), max_value=D("9999999999999.99"), places=2
-)
+money = st.decimals(min_value=D("-9999999999999.99"), max_value=D("9999999999999.99"), places=2)
 
 
 @given(money)
