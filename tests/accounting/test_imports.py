@@ -573,3 +573,31 @@ def test_deeply_nested_json_is_refused_as_a_file_problem_and_imports_nothing(
 
     assert [str(p) for p in rejected.problems] == [TOO_DEEP]
     assert nothing_written()
+
+
+def test_csv_amounts_grouped_by_thousands_or_the_indian_way_import_and_misplaced_commas_do_not(
+    books, tmp_path
+):
+    header = "reference,type,date,account,debit,credit\n"
+    good = tmp_path / "good.csv"
+    good.write_text(
+        header + 'G,JV,2026-03-01,5200,"2,340.50",\nG,JV,2026-03-01,1120,,"2,340.50"\n'
+        'H,JV,2026-03-01,5200,"1,00,000",\nH,JV,2026-03-01,1120,,100000.00\n'
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(header + 'B,JV,2026-03-01,5200,"1,2,3",\nB,JV,2026-03-01,1120,,123\n')
+
+    rejected = import_rejected(books, bad)
+
+    assert [p.row for p in rejected.problems] == [2]
+    assert rejected.problems[0].message.startswith("debit: '1,2,3' has commas in the wrong places")
+    assert nothing_written()
+
+    vouchers_import(organization=books.organization, source=good, post=True, dry_run=False)
+
+    assert sorted(LedgerEntry.objects.values_list("debit", flat=True)) == [
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("2340.50"),
+        Decimal("100000.00"),
+    ]
