@@ -1,4 +1,5 @@
-"""Filter forms of the ledger reports; every choice list is limited to one organization."""
+"""Filter forms of the ledger reports, every choice list limited to one organization, and the
+amount field every entry screen uses."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django import forms
 
 from accounting.models import Account, Organization, Party, VoucherStatus, VoucherType
 from accounting.selectors import VoucherFilters, report_accounts
+from accounting.services.checks import parse_amount
 
 
 class DateInput(forms.DateInput):
@@ -23,6 +25,20 @@ class DateInput(forms.DateInput):
 
 def _date_field(label: str, *, required: bool = False) -> forms.DateField:
     return forms.DateField(label=label, required=required, widget=DateInput())
+
+
+class AmountField(forms.DecimalField):
+    """A money amount read the ledger's way (`parse_amount`): "2,340.50" and "2,34,050.50" are
+    taken, "1,2,3", "1e3" or "١٢٣" refused with what is allowed; then the decimal field's own
+    checks (digits, places, bounds)."""
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return parse_amount(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from exc
 
 
 def _amount_field(label: str) -> forms.DecimalField:

@@ -6,17 +6,44 @@ constraints and relations are read together.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 MONEY_DIGITS, MONEY_PLACES = 18, 2
 ZERO = Decimal("0.00")
+
+
+# Account and party codes: typed in entry screens, written in files and reports, shown in CSV
+# downloads and their file names, so plain characters only.
+CODE_MAX_LENGTH = 20
+CODE_PATTERN = re.compile(rf"\A[A-Za-z0-9./-]{{1,{CODE_MAX_LENGTH}}}\Z")
+CODE_ALLOWED = (
+    f"letters (A-Z, a-z), digits 0-9, '.', '-' and '/' only, 1 to {CODE_MAX_LENGTH} characters"
+)
+
+
+def code_refusal(code: str) -> str | None:
+    """Why `code` cannot be an account or party code, or None when it can."""
+    if CODE_PATTERN.match(code):
+        return None
+    return f"code {code!r} is not allowed: use {CODE_ALLOWED}"
+
+
+class CodeValidator(RegexValidator):
+    """The code rule for model and admin validation (a class, so migrations name it, not its
+    message)."""
+
+    regex = CODE_PATTERN
+    message = f"Code %(value)r is not allowed: use {CODE_ALLOWED}."
+    code = "invalid_code"
 
 
 class ImmutableRecordError(Exception):
@@ -28,6 +55,7 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     base_currency = models.CharField(max_length=3, default="USD")
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -57,6 +85,7 @@ class Membership(models.Model):
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLERK)
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -99,7 +128,7 @@ class Account(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="accounts"
     )
-    code = models.CharField(max_length=20)
+    code = models.CharField(max_length=CODE_MAX_LENGTH, validators=[CodeValidator()])
     name = models.CharField(max_length=200)
     account_type = models.CharField(max_length=20, choices=AccountType.choices)
     subtype = models.CharField(
@@ -194,7 +223,7 @@ class PartyRole(models.TextChoices):
 
 class Party(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="parties")
-    code = models.CharField(max_length=20)
+    code = models.CharField(max_length=CODE_MAX_LENGTH, validators=[CodeValidator()])
     name = models.CharField(max_length=200)
     role = models.CharField(max_length=20, choices=PartyRole.choices)
     control_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="parties")

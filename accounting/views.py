@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounting import selectors
+from accounting.csv_export import csv_rows_write, download_filename
 from accounting.forms import AccountLedgerForm, TrialBalanceForm, VoucherFilterForm
 from accounting.middleware import SESSION_KEY
 from accounting.models import FiscalYear, Membership, Role, Voucher, VoucherStatus
@@ -28,24 +28,11 @@ from accounting.services.checks import VoucherRejected
 
 VOUCHERS_PER_PAGE = 50
 
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-
-def _spreadsheet_safe(cell: str) -> str:
-    if cell.startswith(FORMULA_PREFIXES):
-        try:
-            float(cell)
-        except ValueError:
-            return "'" + cell
-    return cell
-
-
-def _csv_download(filename: str, rows: Iterable[list[str]]) -> HttpResponse:
+def _csv_download(filename: str, rows: Iterable[Sequence[object]]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerows([_spreadsheet_safe(cell) for cell in row] for row in rows)
+    csv_rows_write(rows, response)
     return response
 
 
@@ -68,7 +55,7 @@ def trial_balance(request: OrganizationRequest) -> HttpResponse:
     as_of = form.as_of_or(today)
     report = selectors.trial_balance(organization=request.organization, as_of=as_of)
     if _wants_csv(request):
-        filename = f"trial-balance-{request.organization.slug}-{as_of.isoformat()}.csv"
+        filename = download_filename("trial-balance", request.organization.slug, as_of.isoformat())
         return _csv_download(filename, report.csv_rows())
     return render(request, "accounting/trial_balance.html", {"form": form, "report": report})
 
@@ -104,9 +91,8 @@ def account_ledger(request: OrganizationRequest) -> HttpResponse:
             organization=organization, account=form.cleaned_data["account"], start=start, end=end
         )
         if _wants_csv(request):
-            filename = (
-                f"ledger-{organization.slug}-{ledger.account.code}"
-                f"-{start.isoformat()}-{end.isoformat()}.csv"
+            filename = download_filename(
+                "ledger", organization.slug, ledger.account.code, start.isoformat(), end.isoformat()
             )
             return _csv_download(filename, ledger.csv_rows())
     return render(request, "accounting/account_ledger.html", {"form": form, "ledger": ledger})

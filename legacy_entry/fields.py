@@ -16,7 +16,7 @@ from django import forms
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from accounting.forms import DateInput
+from accounting.forms import AmountField, DateInput
 from accounting.models import Account, AccountSubtype, AccountType, Organization, Party, PartyRole
 from accounting.selectors import active_parties, postable_accounts
 
@@ -168,8 +168,8 @@ def amount_field(
     max_value: str | None = None,
     initial: str | None = None,
     help_text: str = "",
-) -> forms.DecimalField:
-    return forms.DecimalField(
+) -> AmountField:
+    return AmountField(
         label=label,
         required=required,
         max_digits=18,

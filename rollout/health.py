@@ -18,7 +18,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from rollout.metrics.recording import UI_CHANNELS, metrics_setting, minute_of
-from rollout.metrics.summary import EntryFigures, MetricsSummary, metrics_summary
+from rollout.metrics.summary import AboveLastBound, EntryFigures, MetricsSummary, metrics_summary
 
 WINDOW_PATTERN = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 WINDOW_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -42,7 +42,8 @@ def _shown(value: float | None, unit: str) -> str:
     if unit == RATE:
         return f"{value:.1%}"
     if unit == MS:
-        return f"{value:.0f} ms"
+        over = "> " if isinstance(value, AboveLastBound) else ""
+        return f"{over}{value:.0f} ms"
     return f"{value:g}"
 
 
@@ -127,7 +128,9 @@ def _load_rule(rule: str, figures: EntryFigures, *, browser: bool) -> RuleResult
     enough = histogram.count >= minimum
     if not enough:
         note += f"; fewer than {minimum}, too few for a p95"
-    breached = enough and p95 is not None and p95 > threshold
+    # Past the last bucket bound the p95 is unknown but over it: a breach whatever the threshold.
+    over = p95 is not None and (p95 > threshold or isinstance(p95, AboveLastBound))
+    breached = enough and over
     return RuleResult(rule, figures.channel, p95, threshold, breached, unit=MS, note=note)
 
 

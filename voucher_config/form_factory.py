@@ -17,6 +17,7 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 
+from accounting.forms import AmountField
 from accounting.models import Account, Organization, Party, PartyRole
 from accounting.selectors import active_parties, postable_accounts
 from voucher_config.definition import (
@@ -188,7 +189,7 @@ class FormBuilder:
 
     def create_amount_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         low, high = spec.get("min_value"), spec.get("max_value")
-        return forms.DecimalField(
+        return AmountField(
             max_digits=18,
             decimal_places=2,
             min_value=None if low is None else Decimal(str(low)),

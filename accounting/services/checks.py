@@ -3,10 +3,11 @@ rules, each refusal named so screens, imports and tests can place it and count i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from accounting.models import ZERO, AccountingPeriod, VoucherStatus
 
@@ -70,22 +71,82 @@ class LineFacts:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+# An amount as people write it: digits 0-9, an optional leading minus, an optional decimal
+# point with digits after it; the whole part plain (1234567), grouped in thousands (1,234,567) or
+# grouped the Indian way, the last three digits then twos (12,34,567).
+_AMOUNT = re.compile(
+    r"""
+    (?P<sign>-)?
+    (?P<whole>
+        [0-9]+                          # plain
+      | [0-9]{1,3}(?:,[0-9]{3})+        # thousands: 1,234,567
+      | [0-9]{1,2}(?:,[0-9]{2})*,[0-9]{3}  # Indian: 12,34,567 and 1,00,00,000
+    )
+    (?:\.(?P<fraction>[0-9]+))?
+    """,
+    re.VERBOSE | re.ASCII,
+)
+AMOUNT_FORMS = (
+    "amounts like 1234.50, 1,234,567.89 or 12,34,567.89 (digits 0-9, an optional leading minus, "
+    "commas grouping thousands or the Indian way)"
+)
+
+
+def _amount_refusal(text: str) -> str:
+    """Why `text` is not an amount, as specifically as can be said."""
+    folded = text.lower()
+    if folded.lstrip("+-") in ("nan", "snan", "inf", "infinity"):
+        return f"'{text}' is not a finite number; write {AMOUNT_FORMS}"
+    if any(ch.isdigit() and not ("0" <= ch <= "9") for ch in text):
+        return f"'{text}' has digits other than 0-9; write {AMOUNT_FORMS}"
+    if "_" in text:
+        return f"'{text}' has an underscore; write {AMOUNT_FORMS}"
+    if text.startswith("+"):
+        return f"'{text}' has a plus sign; write {AMOUNT_FORMS}"
+    if any(ch.isspace() for ch in text):
+        return f"'{text}' has a space inside it; write {AMOUNT_FORMS}"
+    if re.fullmatch(r"[+-]?[0-9.,]+e[+-]?[0-9]+", folded):
+        return f"'{text}' has an exponent; write the amount in full: {AMOUNT_FORMS}"
+    if re.fullmatch(r"-?[0-9,]+(\.[0-9]+)?", text) and "," in text:
+        return f"'{text}' has commas in the wrong places; write {AMOUNT_FORMS}"
+    return f"'{text}' is not a number; write {AMOUNT_FORMS}"
+
+
 def parse_amount(raw: object) -> Decimal:
-    """Reads an amount exactly; floats are refused because they are not exact."""
+    """Reads an amount exactly, the one way every screen and the import read one.
+
+    Text may be grouped in thousands or the Indian way (see AMOUNT_FORMS), with spaces around
+    it; an empty value is zero. Floats are refused because they are not exact; whole numbers
+    (a JSON 10) and finite Decimals are taken as they are. How many decimal places an amount
+    may have, and its sign, are the ledger's checks (`amount_problems`), not the reader's.
+    Raises ValueError saying what was wrong and what is allowed.
+    """
     if raw is None or raw == "":
         return ZERO
     if isinstance(raw, float):
-        raise ValueError("amounts must be given as text or Decimal, not a float")
+        raise ValueError(
+            f"{raw!r} is binary floating point, which is not exact; amounts must be given as "
+            'text such as "10.50" (or a Decimal), not a float'
+        )
+    if isinstance(raw, bool):
+        raise ValueError(f"{raw} is not a number; write {AMOUNT_FORMS}")
+    if isinstance(raw, int):
+        return Decimal(raw)
     if isinstance(raw, Decimal):
-        value = raw
-    else:
-        try:
-            value = Decimal(str(raw).strip().replace(",", ""))
-        except InvalidOperation as exc:
-            raise ValueError(f"'{raw}' is not a number") from exc
-    if not value.is_finite():
-        raise ValueError(f"'{raw}' is not a finite number")
-    return value
+        if not raw.is_finite():
+            raise ValueError(f"'{raw}' is not a finite number")
+        return raw
+    if not isinstance(raw, str):
+        raise ValueError(f"'{raw}' is not a number; write {AMOUNT_FORMS}")
+    text = raw.strip()
+    if not text:
+        return ZERO
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        raise ValueError(_amount_refusal(text))
+    whole = match["whole"].replace(",", "")
+    fraction = match["fraction"]
+    return Decimal(f"{match['sign'] or ''}{whole}{'.' + fraction if fraction else ''}")
 
 
 # The largest amount kept exactly everywhere: a MONEY column has room for 16 digits before the

@@ -22,6 +22,7 @@ from accounting.models import (
     Role,
 )
 from accounting.services.chart import DEMO_CHART, chart_of_accounts_load, chart_rows_from_csv
+from accounting.services.history import NO_STAMP, HistoryStamp
 from accounting.services.inputs import LineInput, VoucherInput
 from accounting.services.organizations import (
     fiscal_year_create,
@@ -147,13 +148,16 @@ def _voucher_dates(start: date, today: date, count: int) -> list[date]:
 
 
 @transaction.atomic
-def demo_data_load(*, today: date | None = None) -> DemoDataResult:
-    """Sets up the demo books; anything already there is left as it is, so it can run again."""
+def demo_data_load(*, today: date | None = None, stamp: HistoryStamp = NO_STAMP) -> DemoDataResult:
+    """Sets up the demo books; anything already there is left as it is, so it can run again.
+
+    The organization, its memberships and parties are recorded in their history with `stamp`.
+    """
     today = today or timezone.localdate()
     organization = Organization.objects.filter(slug=DEMO_SLUG).first()
     if organization is None:
         organization = organization_create(
-            slug=DEMO_SLUG, name=DEMO_NAME, base_currency=DEMO_CURRENCY
+            slug=DEMO_SLUG, name=DEMO_NAME, base_currency=DEMO_CURRENCY, stamp=stamp
         )
         result = DemoDataResult(organization, [f"organization {DEMO_SLUG}"])
     else:
@@ -182,13 +186,14 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
     )
     for code, name, role, control in DEMO_PARTIES:
         if code not in existing_parties:
-            Party.objects.create(
+            party = Party(
                 organization=organization,
                 code=code,
                 name=name,
                 role=role,
                 control_account=accounts[control],
             )
+            stamp.apply(party).save()
             result.created.append(f"party {code}")
 
     users = {}
@@ -196,7 +201,7 @@ def demo_data_load(*, today: date | None = None) -> DemoDataResult:
         user = _user_ensure(username, superuser=superuser, result=result)
         users[username] = user
         if not Membership.objects.filter(user_id=user.pk, organization=organization).exists():
-            membership_grant(user=user, organization=organization, role=member_role)
+            membership_grant(user=user, organization=organization, role=member_role, stamp=stamp)
             result.created.append(f"{member_role} membership for {username}")
 
     if not organization.vouchers.exists():

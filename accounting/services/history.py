@@ -6,7 +6,9 @@ simple-history's signals; these helpers write the same history rows, as cheaply 
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -26,6 +28,46 @@ def history_user(user: User) -> Any:
     Typed Any because the user foreign keys expect the configured user model.
     """
     return user if getattr(user, "pk", None) else None
+
+
+@dataclass(frozen=True)
+class HistoryStamp:
+    """Who made a change, and why, for the history rows django-simple-history writes on save.
+
+    Services take one from whoever acts: a view's user (the request middleware records that user
+    anyway), or a command's operator (`operator_stamp`), which no request carries.
+    """
+
+    user: User = None
+    reason: str | None = None
+
+    def apply(self, instance: Model) -> Model:
+        """Marks `instance` so that its next save's history row carries this stamp (the
+        attributes django-simple-history documents for it)."""
+        user = history_user(self.user)
+        if user is not None:
+            instance._history_user = user  # type: ignore[attr-defined]
+        if self.reason:
+            instance._change_reason = self.reason  # type: ignore[attr-defined]
+        return instance
+
+
+# The stamp of a change with no one to name: the request's user, if any, is recorded as usual.
+NO_STAMP = HistoryStamp()
+
+
+def os_user() -> str:
+    """The operating-system account running this process, or "unknown" when it has none."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def operator_stamp(user: User = None) -> HistoryStamp:
+    """The stamp of a management command: the Django user it names, if any, and always the
+    operating-system account that ran it, so a history row is never without an author."""
+    return HistoryStamp(user=user, reason=f"operator: {os_user()}")
 
 
 @cache

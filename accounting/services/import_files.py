@@ -109,11 +109,42 @@ def _with_reference(label: str, reference: Any) -> str:
     return f"{label} (reference {reference})" if isinstance(reference, str) and reference else label
 
 
+# A voucher file nests five levels (the document, "vouchers", a voucher, "lines", a line); deeper
+# is a wrong value somewhere, and far deeper would exhaust the parser's stack.
+JSON_MAX_DEPTH = 20
+JSON_TOO_DEEP = (
+    f"the JSON is nested too deeply (more than {JSON_MAX_DEPTH} levels); a voucher file is an "
+    'object with a "vouchers" list of objects, each with a "lines" list of objects'
+)
+
+
+def _nested_deeper_than(document: Any, limit: int) -> bool:
+    """Whether lists and objects in `document` nest deeper than `limit`, found without
+    recursion."""
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 def read_json(text: str) -> tuple[list[VoucherSource], list[ImportProblem]]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         return [], [ImportProblem("file", f"is not valid JSON: {exc}")]
+    except RecursionError:
+        return [], [ImportProblem("file", JSON_TOO_DEEP)]
+    if _nested_deeper_than(document, JSON_MAX_DEPTH):
+        return [], [ImportProblem("file", JSON_TOO_DEEP)]
     if not isinstance(document, dict) or not isinstance(document.get("vouchers"), list):
         return [], [ImportProblem("file", 'must be a JSON object with a "vouchers" list')]
     vouchers = []

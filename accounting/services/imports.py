@@ -46,6 +46,7 @@ from accounting.services.import_files import (
     read_json,
     source_text,
 )
+from accounting.services.import_references import reference_problems
 from accounting.services.inputs import LineInput, User, VoucherInput
 
 
@@ -175,7 +176,7 @@ def _amount(value: Any, side: str, problems: list[str]) -> Decimal:
     try:
         return parse_amount(value)
     except ValueError as exc:
-        problems.append(f'{side}: {exc}; write amounts as text such as "10.50"')
+        problems.append(f"{side}: {exc}")
         return ZERO
 
 
@@ -278,6 +279,7 @@ def vouchers_import(
     dry_run: bool,
     user: User = None,
     file_format: str | None = None,
+    allow_duplicate_references: bool = False,
 ) -> ImportResult:
     """Imports every voucher in a JSON or CSV file, or none of them.
 
@@ -285,6 +287,9 @@ def vouchers_import(
     extension, else the content. Every voucher is checked, and every problem in the file is
     collected before anything is kept: if there is one, the transaction is rolled back and
     ImportRejected lists them all. A dry run checks the same way and always rolls back.
+    A reference already used by a voucher of the same type (in the organization, or earlier in
+    the file) is a problem unless `allow_duplicate_references`; so a file imported twice is
+    refused the second time.
     Raises OSError or UnicodeDecodeError when the file cannot be read.
     """
     text, name = source_text(source)
@@ -302,6 +307,10 @@ def vouchers_import(
                 [ImportProblem("file", f"{user} is not a member of {organization}")]
             )
     books = _Books.load(organization)
+    if not allow_duplicate_references:
+        problems += reference_problems(
+            organization=organization, sources=sources, types=books.types
+        )
     inputs = [(parsed, _voucher_input(parsed, books)) for parsed in sources]
 
     result = ImportResult(

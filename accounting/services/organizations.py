@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from accounting.models import (
     AccountingPeriod,
@@ -17,6 +18,7 @@ from accounting.models import (
     Role,
     VoucherType,
 )
+from accounting.services.history import NO_STAMP, HistoryStamp, history_user
 from accounting.services.numbering import sequences_ensure
 
 # The eight standard voucher types every organization starts with: code, name, numbering.
@@ -33,14 +35,24 @@ STANDARD_VOUCHER_TYPES = [
 
 
 @transaction.atomic
-def organization_create(*, slug: str, name: str, base_currency: str = "USD") -> Organization:
+def organization_create(
+    *, slug: str, name: str, base_currency: str = "USD", stamp: HistoryStamp = NO_STAMP
+) -> Organization:
+    """The organization with its standard voucher types, their history rows carrying `stamp`."""
     organization = Organization(slug=slug, name=name, base_currency=base_currency.upper())
     organization.full_clean()
-    organization.save()
-    for code, type_name, pattern in STANDARD_VOUCHER_TYPES:
-        VoucherType.objects.create(
-            organization=organization, code=code, name=type_name, numbering_pattern=pattern
-        )
+    stamp.apply(organization).save()
+    bulk_create_with_history(
+        [
+            VoucherType(
+                organization=organization, code=code, name=type_name, numbering_pattern=pattern
+            )
+            for code, type_name, pattern in STANDARD_VOUCHER_TYPES
+        ],
+        VoucherType,
+        default_user=history_user(stamp.user),
+        default_change_reason=stamp.reason,
+    )
     return organization
 
 
@@ -95,10 +107,23 @@ def period_set_closed(*, period: AccountingPeriod, closed: bool) -> AccountingPe
     return period
 
 
+@transaction.atomic
 def membership_grant(
-    *, user: AbstractBaseUser, organization: Organization, role: str = Role.CLERK
+    *,
+    user: AbstractBaseUser,
+    organization: Organization,
+    role: str = Role.CLERK,
+    stamp: HistoryStamp = NO_STAMP,
 ) -> Membership:
-    membership, _ = Membership.objects.update_or_create(
-        user_id=user.pk, organization=organization, defaults={"role": role}
-    )
+    """Makes `user` a member with `role`, or gives an existing member that role; the history
+    row of the change carries `stamp`. A member who already has the role is left as is."""
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(user_id=user.pk, organization=organization)
+        .first()
+    ) or Membership(user_id=user.pk, organization=organization)
+    if membership.pk is not None and membership.role == role:
+        return membership
+    membership.role = role
+    stamp.apply(membership).save()
     return membership

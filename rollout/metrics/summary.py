@@ -15,15 +15,37 @@ from typing import Any
 
 from django.db.models import Sum
 
-from rollout.metrics.recording import INF, minute_of
+from rollout.metrics.recording import HISTOGRAMS, INF, minute_of
 from rollout.models import MetricMinute, MetricName
 
 
-def histogram_quantile(q: float, buckets: Sequence[tuple[float, int]]) -> float | None:
+class AboveLastBound(float):
+    """A quantile past the histogram's last finite bound: all that is known is that it is over
+    that bound. Its value is the bound, so charts and ratios stay finite; rules and displays
+    read it as over the bound ("> 10000 ms"), whatever their threshold."""
+
+    @property
+    def bound(self) -> float:
+        return float(self)
+
+
+def _is_open(upper: float) -> bool:
+    return math.isinf(upper) or upper >= INF
+
+
+def last_finite_bound(bounds: Sequence[float]) -> float:
+    return max(float(bound) for bound in bounds if not _is_open(bound))
+
+
+def histogram_quantile(
+    q: float, buckets: Sequence[tuple[float, int]], *, last_bound: float | None = None
+) -> float | None:
     """Estimates the q-quantile from (upper bound, count) buckets, not cumulated, sorted.
 
     As Prometheus does: find the bucket holding the q-th observation and interpolate linearly
-    inside it; when that is the +Inf bucket, the answer is the largest finite bound (a floor).
+    inside it. When that is the +Inf bucket the answer is AboveLastBound: over `last_bound`, the
+    histogram's last finite bound (by default the largest finite bound among `buckets`, which
+    leave out empty buckets), never a number that could pass for a measurement.
     """
     observations = sum(count for _, count in buckets)
     if observations == 0:
@@ -33,11 +55,11 @@ def histogram_quantile(q: float, buckets: Sequence[tuple[float, int]]) -> float 
     lower = 0.0
     for upper, count in buckets:
         if count and seen + count >= rank:
-            if math.isinf(upper) or upper >= INF:
-                return lower
+            if _is_open(upper):
+                return AboveLastBound(lower if last_bound is None else max(lower, last_bound))
             return lower + (upper - lower) * (rank - seen) / count
         seen += count
-        if not (math.isinf(upper) or upper >= INF):
+        if not _is_open(upper):
             lower = float(upper)
     return lower
 
@@ -48,6 +70,7 @@ class Histogram:
 
     buckets: Counter[int] = field(default_factory=Counter)
     total: float = 0.0
+    last_bound: float | None = None  # the histogram's last finite bucket bound
 
     @property
     def count(self) -> int:
@@ -62,11 +85,15 @@ class Histogram:
         self.total += total
 
     def quantile(self, q: float) -> float | None:
-        return histogram_quantile(q, sorted(self.buckets.items()))
+        return histogram_quantile(q, sorted(self.buckets.items()), last_bound=self.last_bound)
 
     def cumulative(self, bounds: Sequence[int]) -> list[tuple[int, int]]:
         """Observations at or below each bound, as Prometheus buckets are."""
         return [(bound, sum(n for b, n in self.buckets.items() if b <= bound)) for bound in bounds]
+
+
+def _histogram_of(name: str) -> Histogram:
+    return Histogram(last_bound=last_finite_bound(HISTOGRAMS[name]))
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -89,9 +116,11 @@ class EntryFigures:
     failure_reasons: Counter[str] = field(default_factory=Counter)
     htmx_error_reasons: Counter[str] = field(default_factory=Counter)
     fallback_reasons: Counter[str] = field(default_factory=Counter)
-    form_load: Histogram = field(default_factory=Histogram)
-    browser_load: Histogram = field(default_factory=Histogram)
-    session: Histogram = field(default_factory=Histogram)
+    form_load: Histogram = field(default_factory=lambda: _histogram_of(MetricName.FORM_LOAD_MS))
+    browser_load: Histogram = field(
+        default_factory=lambda: _histogram_of(MetricName.BROWSER_LOAD_MS)
+    )
+    session: Histogram = field(default_factory=lambda: _histogram_of(MetricName.SESSION_MS))
 
     @property
     def post_attempts(self) -> int:

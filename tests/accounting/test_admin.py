@@ -5,9 +5,17 @@ from datetime import date
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from accounting.models import LedgerEntry, Voucher, VoucherSequence, VoucherStatus
+from accounting.models import (
+    Account,
+    LedgerEntry,
+    Party,
+    Voucher,
+    VoucherSequence,
+    VoucherStatus,
+)
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.posting import voucher_create_posted, voucher_post
 from tests.factories import PartyFactory, UserFactory
@@ -180,3 +188,56 @@ def test_admin_is_closed_to_non_staff(client, books):
     client.force_login(user)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("code", ["11\n00", '="1"', "11 00"])
+def test_an_account_code_outside_the_allowed_characters_is_refused_naming_it(
+    superuser_client, books, code
+):
+    before = Account.objects.count()
+    response = superuser_client.post(
+        admin_url(Account, "add"),
+        {
+            "organization": books.organization.pk,
+            "code": code,
+            "name": "Odd",
+            "account_type": "expense",
+            "subtype": "",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["code"]
+    assert errors == [
+        f"Code {code!r} is not allowed: use letters (A-Z, a-z), digits 0-9, '.', '-' and "
+        "'/' only, 1 to 20 characters."
+    ]
+    assert Account.objects.count() == before
+
+
+def test_a_party_code_outside_the_allowed_characters_is_refused(superuser_client, books):
+    response = superuser_client.post(
+        admin_url(Party, "add"),
+        {
+            "organization": books.organization.pk,
+            "code": "@C1",
+            "name": "Odd",
+            "role": "customer",
+            "control_account": books.account("1200").pk,
+            "is_active": "on",
+        },
+    )
+
+    assert "Code &#x27;@C1&#x27; is not allowed" in response.content.decode()
+    assert not Party.objects.exists()
+
+
+def test_model_validation_refuses_a_bad_code_and_accepts_a_plain_one(books):
+    account = Account(organization=books.organization, code="9/1\n", name="X", account_type="asset")
+    with pytest.raises(ValidationError) as refused:
+        account.full_clean()
+    assert list(refused.value.message_dict) == ["code"]
+
+    account.code = "9.1-A/B"
+    account.full_clean()

@@ -15,7 +15,7 @@ from accounting.services.chart import (
     chart_of_accounts_load,
     chart_rows_from_csv,
 )
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, post
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -141,3 +141,135 @@ def test_command_refuses_missing_columns_unknown_organization_and_missing_file(
         call_command("load_chart_of_accounts", "--org", "nobody", str(no_type))
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("load_chart_of_accounts", "--org", "fresh", str(tmp_path / "absent.csv"))
+
+
+# Codes
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["11\n00", '1100"', "=1+2", "1 100", "1100,", "A" * 21, "١١٠٠", "11\t00"],
+)
+def test_a_code_outside_letters_digits_dot_dash_slash_is_refused_at_its_row(organization, code):
+    chart = [{"code": "1000", "name": "Assets", "type": "asset"}]
+    chart.append({"code": code, "name": "Cash", "type": "asset", "parent": "1000"})
+
+    with pytest.raises(ChartRejected) as caught:
+        chart_of_accounts_load(organization=organization, rows=chart)
+
+    [error] = caught.value.errors
+    assert error.row == 3
+    assert error.message == (
+        f"code {code!r} is not allowed: use letters (A-Z, a-z), digits 0-9, '.', '-' and '/' "
+        "only, 1 to 20 characters"
+    )
+    assert not Account.objects.filter(organization=organization).exists()
+
+
+def test_codes_with_dots_dashes_and_slashes_load(organization):
+    chart_of_accounts_load(
+        organization=organization,
+        rows=rows("1000,Assets,asset,,", "1.10-A/2,Cash,asset,1000,", f"{'9' * 20},Long,asset,,"),
+    )
+
+    assert Account.objects.filter(organization=organization).count() == 3
+
+
+# The tree the file would leave, with the accounts already in the books
+
+
+def snapshot(organization) -> list[tuple]:
+    return list(
+        Account.objects.filter(organization=organization)
+        .order_by("code")
+        .values_list("code", "name", "account_type", "parent__code")
+    )
+
+
+@pytest.fixture
+def posted_books(books):
+    """The demo chart with entries on 5200 (expense) and 1120 (bank)."""
+    post(books, ("5200", "100.00", ""), ("1120", "", "100.00"))
+    return books
+
+
+def refusals(books, *lines: str) -> list[RowError]:
+    before = snapshot(books.organization)
+    with pytest.raises(ChartRejected) as caught:
+        chart_of_accounts_load(organization=books.organization, rows=rows(*lines))
+    assert snapshot(books.organization) == before
+    return caught.value.errors
+
+
+def test_a_loop_through_accounts_already_in_the_books_is_refused(organization):
+    chart_of_accounts_load(
+        organization=organization, rows=rows("1000,Assets,asset,,", "1100,Cash,asset,1000,")
+    )
+    before = snapshot(organization)
+
+    with pytest.raises(ChartRejected) as caught:
+        chart_of_accounts_load(
+            organization=organization, rows=rows("1200,Bank,asset,,", "1000,Assets,asset,1100,")
+        )
+
+    assert caught.value.errors == [RowError(3, "parents form a loop: 1000 → 1100")]
+    assert snapshot(organization) == before
+
+
+def test_an_account_with_ledger_entries_cannot_become_a_group(posted_books):
+    errors = refusals(posted_books, "5250,Rent deposit,expense,5200,", "5960,Fuel,expense,5000,")
+
+    assert errors == [
+        RowError(
+            2,
+            "parent 5200 has ledger entries; an account with entries cannot become a group: "
+            "give 5250 another parent",
+        )
+    ]
+    assert not Account.objects.filter(code__in=["5250", "5960"]).exists()
+
+
+def test_an_account_with_ledger_entries_cannot_be_retyped(posted_books):
+    errors = refusals(posted_books, "5200,Rent,income,4000,", "5300,Salaries,income,4000,")
+
+    assert errors == [
+        RowError(2, "account 5200 has ledger entries as expense; it cannot become income")
+    ]
+
+
+def test_an_account_cannot_sit_under_a_parent_of_another_type(posted_books):
+    errors = refusals(
+        posted_books, "1130,Savings bank account,asset,2000,bank", "2400,Loan,liability,1000,"
+    )
+
+    assert errors == [
+        RowError(
+            2,
+            "account 1130 is asset but its parent 2000 is liability; "
+            "an account has its parent's type",
+        ),
+        RowError(
+            3,
+            "account 2400 is liability but its parent 1000 is asset; "
+            "an account has its parent's type",
+        ),
+    ]
+
+
+def test_a_group_retyped_away_from_its_sub_accounts_is_refused(posted_books):
+    errors = refusals(posted_books, "4000,Income,expense,,")
+
+    assert [e.row for e in errors] == [2, 2, 2]
+    assert {e.message for e in errors} == {
+        f"account 4000 would become expense but its sub-account {code} is income; "
+        "an account has its parent's type"
+        for code in ("4100", "4200", "4300")
+    }
+
+
+def test_reloading_the_chart_of_books_with_entries_changes_nothing_and_is_accepted(posted_books):
+    result = chart_of_accounts_load(
+        organization=posted_books.organization, rows=chart_rows_from_csv(DEMO_CHART)
+    )
+
+    assert (result.created, result.updated) == (0, len(chart_rows_from_csv(DEMO_CHART)))

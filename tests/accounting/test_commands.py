@@ -264,6 +264,29 @@ def test_import_vouchers_lists_every_problem_and_exits_1(books, tmp_path, capsys
     assert not Voucher.objects.exists()
 
 
+def test_importing_the_same_file_again_is_refused_unless_duplicates_are_allowed(
+    books, customer, capsys
+):
+    path = str(FIXTURES / "vouchers.csv")
+    run("import_vouchers", "--org", "acme", path, "--post")
+    capsys.readouterr()
+
+    with pytest.raises(CommandError) as caught:
+        call_command("import_vouchers", "--org", "acme", path, "--post")
+
+    assert str(caught.value) == "3 of 3 voucher(s) rejected, 3 problem(s); nothing was imported."
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "vouchers.csv: rows 2–3 (reference RENT-JAN): reference RENT-JAN is already used by "
+        "PV-2026-00001"
+    )
+    assert Voucher.objects.count() == 3
+
+    out = run("import_vouchers", "--org", "acme", path, "--post", "--allow-duplicate-references")
+
+    assert "Numbers: PV-2026-00002, SV-2026-00002, JV-2026-00002" in out
+    assert Voucher.objects.count() == 6
+
+
 def test_import_vouchers_refuses_unknown_organization_and_unreadable_file(books, tmp_path):
     with pytest.raises(CommandError, match="No organization 'nobody'"):
         run("import_vouchers", "--org", "nobody", str(FIXTURES / "vouchers.json"))

@@ -19,6 +19,7 @@ from accounting.models import (
     VoucherSequence,
     VoucherStatus,
 )
+from accounting.services.drafts import voucher_cancel, voucher_draft_create
 from accounting.services.imports import ImportRejected, vouchers_import
 from accounting.services.organizations import period_set_closed
 from tests.factories import PartyFactory
@@ -134,7 +135,8 @@ def test_import_queries_do_not_grow_with_lines(books, tmp_path, post):
         voucher["lines"] = [{"account": "5200", "debit": "1.00"}] * lines_per_side + [
             {"account": "1120", "credit": "1.00"}
         ] * lines_per_side
-        path = write_json(tmp_path, [voucher] * 20, name=f"{lines_per_side}.json")
+        vouchers = [{**voucher, "reference": f"Q-{i}"} for i in range(20)]
+        path = write_json(tmp_path, vouchers, name=f"{lines_per_side}.json")
         with CaptureQueriesContext(connection) as context:
             vouchers_import(organization=books.organization, source=path, post=post, dry_run=True)
         return len(context.captured_queries)
@@ -178,11 +180,14 @@ def test_draft_import_checks_the_posting_rules_too(books, tmp_path):
     period = books.fiscal_year.periods.get(number=3)
     period_set_closed(period=period, closed=True)
     vouchers = [
-        jv(day="2026-03-10"),
-        {**jv(), "lines": [{"account": "5200", "debit": "5.00"}]},
-        {**jv(), "lines": [{"account": "5200", "debit": "5.00"}, {"account": "1120"}]},
+        jv(day="2026-03-10", reference="R1"),
+        {**jv(reference="R2"), "lines": [{"account": "5200", "debit": "5.00"}]},
         {
-            **jv(),
+            **jv(reference="R3"),
+            "lines": [{"account": "5200", "debit": "5.00"}, {"account": "1120"}],
+        },
+        {
+            **jv(reference="R4"),
             "lines": [{"account": "1000", "debit": "5.00"}, {"account": "1120", "credit": "5.00"}],
         },
     ]
@@ -264,8 +269,9 @@ def test_csv_problems_name_the_file_rows(books, tmp_path):
     assert [str(p) for p in rejected.problems] == [
         "rows 4–5 (reference B): is not balanced: debits 10.00 ≠ credits 9.00 (difference 1.00)",
         "rows 6–7 (reference C): date '31/03/2026' is not a date in YYYY-MM-DD form",
-        "row 8 (reference D): debit: 'ten' is not a number; write amounts as text such as "
-        '"10.50"',
+        "row 8 (reference D): debit: 'ten' is not a number; write amounts like 1234.50, "
+        "1,234,567.89 or 12,34,567.89 (digits 0-9, an optional leading minus, commas grouping "
+        "thousands or the Indian way)",
         "row 9 (reference D): type 'PV' differs from 'JV' given earlier for this reference; "
         "the rows of one voucher repeat its header or leave it empty",
         "row 10: reference is empty; rows are grouped into vouchers by reference",
@@ -293,13 +299,13 @@ def test_accounts_and_parties_of_another_organization_are_unknown(books, other_b
     PartyFactory(organization=other_books.organization, code="RIVAL")
     vouchers = [
         {**jv(), "lines": [{"account": "6666", "debit": "1"}, {"account": "1120", "credit": "1"}]},
-        {**jv(), "party": "RIVAL"},
+        {**jv(reference="REF-2"), "party": "RIVAL"},
     ]
     rejected = import_rejected(books, write_json(tmp_path, vouchers))
 
     assert [str(p) for p in rejected.problems] == [
         "voucher 1 (reference REF) line 1: account '6666' is not an account of this organization",
-        "voucher 2 (reference REF): party 'RIVAL' is not a party of this organization",
+        "voucher 2 (reference REF-2): party 'RIVAL' is not a party of this organization",
     ]
     assert nothing_written()
 
@@ -310,7 +316,10 @@ def test_amounts_must_be_exact_text_not_floats(books, tmp_path):
             **jv(),
             "lines": [{"account": "5200", "debit": 10.1}, {"account": "1120", "credit": "10.10"}],
         },
-        {**jv(), "lines": [{"account": "5200", "debit": 10}, {"account": "1120", "credit": "10"}]},
+        {
+            **jv(reference="REF-2"),
+            "lines": [{"account": "5200", "debit": 10}, {"account": "1120", "credit": "10"}],
+        },
     ]
     rejected = import_rejected(books, write_json(tmp_path, vouchers))
 
@@ -324,10 +333,10 @@ def test_malformed_json_and_unknown_fields_are_reported(books, tmp_path):
     assert import_rejected(books, broken).problems[0].where == "file"
 
     vouchers = [
-        {**jv(), "narative": "typo"},
+        {**jv(reference="R1"), "narative": "typo"},
         "not an object",
-        {**jv(), "lines": "none"},
-        {**jv(), "lines": [{"account": "5200", "debit": "1", "memo": "x"}, 7]},
+        {**jv(reference="R3"), "lines": "none"},
+        {**jv(reference="R4"), "lines": [{"account": "5200", "debit": "1", "memo": "x"}, 7]},
         {**jv(), "reference": "R" * 101},
     ]
     rejected = import_rejected(books, write_json(tmp_path, vouchers))
@@ -387,10 +396,10 @@ def test_inactive_types_and_parties_and_missing_codes_are_refused(books, custome
     books.types["CN"].is_active = False
     books.types["CN"].save()
     vouchers = [
-        {**jv(), "party": "C001"},
-        {**jv(), "type": "CN"},
-        {**jv(), "type": ""},
-        {**jv(), "lines": [{"debit": "1"}, {"account": "1120", "credit": "1"}]},
+        {**jv(reference="R1"), "party": "C001"},
+        {**jv(reference="R2"), "type": "CN"},
+        {**jv(reference="R3"), "type": ""},
+        {**jv(reference="R4"), "lines": [{"debit": "1"}, {"account": "1120", "credit": "1"}]},
     ]
     rejected = import_rejected(books, write_json(tmp_path, vouchers))
 
@@ -411,3 +420,184 @@ def test_an_unknown_format_is_refused(books):
             dry_run=True,
             file_format="xml",
         )
+
+
+# References
+
+
+def counts() -> tuple[int, int, int, list[int]]:
+    return (
+        Voucher.objects.count(),
+        VoucherLine.objects.count(),
+        LedgerEntry.objects.count(),
+        sorted(VoucherSequence.objects.values_list("last_value", flat=True)),
+    )
+
+
+@pytest.mark.parametrize("name", ["vouchers.json", "vouchers.csv"])
+def test_a_file_imported_twice_is_refused_the_second_time_and_nothing_is_posted_again(
+    books, customer, name
+):
+    vouchers_import(
+        organization=books.organization, source=FIXTURES / name, post=True, dry_run=False
+    )
+    before = counts()
+
+    rejected = import_rejected(books, FIXTURES / name)
+
+    assert counts() == before
+    assert rejected.rejected_vouchers == 3
+    messages = [str(p) for p in rejected.problems]
+    if name.endswith(".json"):
+        assert messages == [
+            "voucher 1 (reference RENT-JAN): reference RENT-JAN is already used by PV-2026-00001",
+            "voucher 2 (reference INV-1001): reference INV-1001 is already used by SV-2026-00001",
+            "voucher 3 (reference ACR-02): reference ACR-02 is already used by JV-2026-00001",
+        ]
+    else:
+        assert messages == [
+            "rows 2–3 (reference RENT-JAN): reference RENT-JAN is already used by PV-2026-00001",
+            "rows 4–5, 7 (reference INV-1001): reference INV-1001 is already used by SV-2026-00001",
+            "rows 6, 8 (reference ACR-02): reference ACR-02 is already used by JV-2026-00001",
+        ]
+
+
+def test_a_reference_repeated_in_the_file_is_refused_naming_both_vouchers(books, tmp_path):
+    vouchers = [
+        jv(reference="INV-7"),
+        jv(reference="INV-8"),
+        jv(reference="INV-7"),
+        jv(reference="INV-8"),
+        {**jv(reference="INV-7"), "type": "PV"},  # another type may share it
+    ]
+
+    rejected = import_rejected(books, write_json(tmp_path, vouchers))
+
+    assert [str(p) for p in rejected.problems] == [
+        "voucher 3 (reference INV-7): reference INV-7 is also used by voucher 1 of this file",
+        "voucher 4 (reference INV-8): reference INV-8 is also used by voucher 2 of this file",
+    ]
+    assert nothing_written()
+
+
+def test_drafts_count_as_used_and_cancelled_vouchers_do_not(books, tmp_path):
+    draft = voucher_draft_create(
+        organization=books.organization,
+        voucher_input=books.entry(("5200", "1", ""), ("1120", "", "1"), reference="D-1"),
+    )
+    cancelled = voucher_draft_create(
+        organization=books.organization,
+        voucher_input=books.entry(("5200", "1", ""), ("1120", "", "1"), reference="C-1"),
+    )
+    voucher_cancel(voucher=cancelled, user=None)
+    before = counts()
+
+    rejected = import_rejected(
+        books, write_json(tmp_path, [jv(reference="C-1"), jv(reference="D-1")]), post=False
+    )
+
+    assert [str(p) for p in rejected.problems] == [
+        f"voucher 2 (reference D-1): reference D-1 is already used by draft voucher #{draft.pk}"
+    ]
+    assert counts() == before
+
+
+def test_an_empty_reference_repeats_nothing(books, tmp_path):
+    path = write_json(tmp_path, [jv(reference=""), jv(reference=""), jv(reference="  ")])
+
+    vouchers_import(organization=books.organization, source=path, post=True, dry_run=False)
+    vouchers_import(organization=books.organization, source=path, post=True, dry_run=False)
+
+    assert Voucher.objects.count() == 6
+
+
+def test_duplicate_references_import_when_allowed(books, customer, tmp_path):
+    vouchers_import(
+        organization=books.organization, source=FIXTURES / "vouchers.json", post=True, dry_run=False
+    )
+
+    result = vouchers_import(
+        organization=books.organization,
+        source=FIXTURES / "vouchers.json",
+        post=True,
+        dry_run=False,
+        allow_duplicate_references=True,
+    )
+
+    assert [v.number for v in result.vouchers] == [
+        "PV-2026-00002",
+        "SV-2026-00002",
+        "JV-2026-00002",
+    ]
+
+
+def test_existing_references_are_read_in_one_query_whatever_the_number_of_vouchers(books, tmp_path):
+    def extra_queries(count: int) -> int:
+        path = write_json(
+            tmp_path, [jv(reference=f"N-{i}") for i in range(count)], name=f"{count}.json"
+        )
+        queries = []
+        for allow in (True, False):
+            with CaptureQueriesContext(connection) as context:
+                vouchers_import(
+                    organization=books.organization,
+                    source=path,
+                    post=True,
+                    dry_run=True,
+                    allow_duplicate_references=allow,
+                )
+            queries.append(len(context.captured_queries))
+        return queries[1] - queries[0]
+
+    assert extra_queries(5) == extra_queries(50) == 1
+
+
+TOO_DEEP = (
+    "file: the JSON is nested too deeply (more than 20 levels); a voucher file is an object with "
+    'a "vouchers" list of objects, each with a "lines" list of objects'
+)
+
+
+@pytest.mark.parametrize("depth", [100_000, 25])
+def test_deeply_nested_json_is_refused_as_a_file_problem_and_imports_nothing(
+    books, tmp_path, depth
+):
+    nested = "[" * depth + "]" * depth
+    path = tmp_path / "deep.json"
+    path.write_text(
+        '{"vouchers": [' + json.dumps(jv(reference="OK")) + f', {{"type": {nested}}}]}}',
+        encoding="utf-8",
+    )
+
+    rejected = import_rejected(books, path)
+
+    assert [str(p) for p in rejected.problems] == [TOO_DEEP]
+    assert nothing_written()
+
+
+def test_csv_amounts_grouped_by_thousands_or_the_indian_way_import_and_misplaced_commas_do_not(
+    books, tmp_path
+):
+    header = "reference,type,date,account,debit,credit\n"
+    good = tmp_path / "good.csv"
+    good.write_text(
+        header + 'G,JV,2026-03-01,5200,"2,340.50",\nG,JV,2026-03-01,1120,,"2,340.50"\n'
+        'H,JV,2026-03-01,5200,"1,00,000",\nH,JV,2026-03-01,1120,,100000.00\n'
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(header + 'B,JV,2026-03-01,5200,"1,2,3",\nB,JV,2026-03-01,1120,,123\n')
+
+    rejected = import_rejected(books, bad)
+
+    assert [p.row for p in rejected.problems] == [2]
+    assert rejected.problems[0].message.startswith("debit: '1,2,3' has commas in the wrong places")
+    assert nothing_written()
+
+    vouchers_import(organization=books.organization, source=good, post=True, dry_run=False)
+
+    assert sorted(LedgerEntry.objects.values_list("debit", flat=True)) == [
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("2340.50"),
+        Decimal("100000.00"),
+    ]

@@ -10,6 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from accounting.csv_export import spreadsheet_safe
+from accounting.models import Account
 from accounting.selectors import (
     AccountOfAnotherOrganization,
     account_ledger,
@@ -201,16 +203,76 @@ def test_trial_balance_csv_download(posted_books, client):
     ]
 
 
-def test_csv_download_neutralises_spreadsheet_formulas(books, client):
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab", "'\tTab"),
+        ("\rReturn", "'\rReturn"),
+        ("-inf", "'-inf"),
+        ("-1e3", "'-1e3"),
+        ("-", "'-"),
+        ("-12.50", "-12.50"),
+        ("-10000", "-10000"),
+        ("12.50", "12.50"),
+        ("Rent", "Rent"),
+        ("", ""),
+    ],
+)
+def test_a_formula_is_neutralised_and_a_number_left_as_it_is(cell, written):
+    assert spreadsheet_safe(cell) == written
+
+
+@pytest.fixture
+def formula_books(books):
+    """An account named like a formula, and a credit balance on another, in the ledger."""
     account = books.account("5500")
     account.name = "=HYPERLINK(1)"
     account.save()
-    post(books, ("5500", "10.00", ""), ("1120", "", "10.00"))
+    post(
+        books, ("5500", "10.00", ""), ("1110", "", "12.50"), ("5200", "2.50", ""), narration="@cmd"
+    )
+    return books
+
+
+def test_a_formula_in_an_account_name_is_neutralised_in_every_export(formula_books, client):
+    sign_in(client, formula_books)
+    as_of = {"as_of": "2026-12-31"}
+    web = _csv(client.get(reverse("trial-balance"), {**as_of, "format": "csv"}))
+    out = io.StringIO()
+    call_command("trial_balance", "--org", "acme", "--as-of", "2026-12-31", stdout=out)
+    command = list(csv.reader(io.StringIO(out.getvalue())))
+    ledger = _csv(
+        client.get(
+            reverse("account-ledger"),
+            {"account": formula_books.account("1110").pk, "format": "csv"},
+        )
+    )
+
+    assert web == command
+    assert ["5500", "'=HYPERLINK(1)", "10.00", "0.00"] in web
+    assert ["1110", "Petty cash", "0.00", "12.50"] in web
+    assert ledger[2][1:] == ["JV-2026-00001", "'@cmd", "0.00", "12.50", "-12.50"]
+    assert ledger[-1][3:] == ["0.00", "12.50", "-12.50"]
+
+
+def test_an_account_code_with_a_newline_still_downloads_its_ledger(books, client):
+    account = books.account("1110")
+    Account.objects.filter(pk=account.pk).update(code="11\n10=")  # a row saved before codes
+    post(books, ("5200", "5.00", ""), ("1110", "", "5.00"))  # were checked
     sign_in(client, books)
 
-    rows = _csv(client.get(reverse("trial-balance"), {"as_of": "2026-12-31", "format": "csv"}))
+    params = {"account": account.pk, "start": "2026-01-01", "end": "2026-12-31", "format": "csv"}
+    response = client.get(reverse("account-ledger"), params)
 
-    assert ["5500", "'=HYPERLINK(1)", "10.00", "0.00"] in rows
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="ledger-acme-11-10-2026-01-01-2026-12-31.csv"'
+    )
+    assert _csv(response)[2][5] == "-5.00"
 
 
 def test_trial_balance_page_shows_rows_and_totals(posted_books, client):

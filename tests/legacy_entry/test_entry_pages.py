@@ -267,10 +267,40 @@ def test_invalid_input_rerenders_with_the_errors_at_their_fields_and_saves_nothi
     amount_error = re.search(
         r'<ul class="errorlist" id="id_lines-0-amount_error">(.*?)</ul>', html, re.S
     )
-    assert amount_error and "Enter a number." in amount_error.group(1)
+    assert amount_error and "&#x27;abc&#x27; is not a number" in amount_error.group(1)
     assert 'aria-describedby="id_lines-0-amount_error"' in html
     assert 'value="abc"' in html  # what was typed is kept
     assert not Voucher.objects.exists()
+
+
+def test_grouped_amounts_are_read_the_ledgers_way_and_misplaced_commas_refused_at_the_field(
+    client, books, parties
+):
+    sign_in(client, books)
+    bad = [{"account": "5400", "amount": "1,2,3"}, {"account": "5200", "amount": "10.00"}]
+
+    refused = client.post(post_new_url("PV"), form_data("PV", {}, bad, "post"))
+
+    assert refused.status_code == 422
+    amount_error = re.search(
+        r'<ul class="errorlist" id="id_lines-0-amount_error">(.*?)</ul>',
+        refused.content.decode(),
+        re.S,
+    )
+    assert amount_error and "&#x27;1,2,3&#x27; has commas in the wrong places" in amount_error[1]
+    assert not Voucher.objects.exists()
+
+    good = [{"account": "5400", "amount": "2,340.50"}, {"account": "5200", "amount": "1,00,000"}]
+    posted = client.post(post_new_url("PV"), form_data("PV", {}, good, "post"))
+
+    assert posted.status_code == 302
+    voucher = Voucher.objects.get()
+    assert voucher.status == VoucherStatus.POSTED
+    assert [(e.debit, e.credit) for e in voucher.ledger_entries.order_by("line_order")] == [
+        (D("2340.50"), D("0.00")),
+        (D("100000.00"), D("0.00")),
+        (D("0.00"), D("102340.50")),
+    ]
 
 
 def test_failed_post_leaves_the_draft_as_it_was(client, books, parties):

@@ -96,6 +96,22 @@ def test_form_load_p95_above_five_seconds_is_a_breach(db):
         run()
 
 
+@pytest.mark.parametrize("threshold_ms", [5000, 60_000])
+def test_loads_all_over_the_last_bucket_bound_are_a_breach_whatever_the_threshold(
+    db, settings, threshold_ms
+):
+    settings.VOUCHER_HEALTH_FORM_LOAD_P95_MS = threshold_ms
+    loads(channel=CONFIG, value_ms=25_000, times=25)
+
+    with pytest.raises(CommandError) as raised:
+        run()
+
+    assert (
+        f"BREACHED form_load_p95 [config]: > 10000 ms (threshold {threshold_ms} ms); 25 loads"
+        in str(raised.value)
+    )
+
+
 def test_browser_load_p95_has_the_same_threshold(db, settings):
     settings.VOUCHER_HEALTH_FORM_LOAD_P95_MS = 2000
     loads(channel=LEGACY, value_ms=3000, times=30, browser=True)

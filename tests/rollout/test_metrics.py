@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from accounting.models import EntryChannel, Role
 from accounting.services.drafts import voucher_draft_create
+from rollout.display import shown_ms
 from rollout.metrics.adoption import adoption_series
 from rollout.metrics.pruning import ROLLUP_MINUTE, metrics_prune
 from rollout.metrics.recording import INF, metric_count, metric_observe, user_active_mark
-from rollout.metrics.summary import histogram_quantile, metrics_summary
+from rollout.metrics.summary import AboveLastBound, histogram_quantile, metrics_summary
 from rollout.models import ChannelUserDay, MetricMinute
 from tests.factories import UserFactory
 
@@ -243,8 +244,30 @@ def test_quantile_interpolates_inside_the_bucket_holding_it():
     assert histogram_quantile(0.95, buckets) == pytest.approx(100 + 150 * 45 / 50)
 
 
-def test_quantile_in_the_open_bucket_is_the_largest_finite_bound():
-    assert histogram_quantile(0.95, [(5000, 10), (10_000, 10), (INF, 80)]) == 10_000
+def test_quantile_in_the_open_bucket_is_over_the_largest_finite_bound():
+    p95 = histogram_quantile(0.95, [(5000, 10), (10_000, 10), (INF, 80)])
+
+    assert isinstance(p95, AboveLastBound) and p95.bound == 10_000
+
+
+def test_observations_all_over_the_last_bound_give_a_quantile_over_it_not_zero():
+    p95 = histogram_quantile(0.95, [(INF, 30)], last_bound=10_000)
+
+    assert isinstance(p95, AboveLastBound) and p95.bound == 10_000
+    assert shown_ms(p95) == "> 10,000 ms"
+    assert shown_ms(histogram_quantile(0.5, [(100, 2)])) == "50 ms"
+
+
+def test_a_summary_knows_each_histograms_last_bound(db):
+    for _ in range(3):
+        metric_observe(name="form_load_ms", channel=CONFIG, value_ms=60_000, at=NOON)
+        metric_observe(name="session_ms", channel=CONFIG, value_ms=9_000_000, at=NOON)
+
+    figures = metrics_summary(since=NOON, until=NOON + timedelta(minutes=1)).channel(CONFIG)
+
+    assert (figures.form_load_p95, figures.session_p50) == (10_000, 3_600_000)
+    assert isinstance(figures.form_load_p95, AboveLastBound)
+    assert isinstance(figures.session_p50, AboveLastBound)
 
 
 def test_quantile_of_nothing_is_none():

@@ -282,7 +282,7 @@ def test_validate_partial_for_a_line_reports_that_lines_errors(books, client, ac
     html = client.post(partial_url("validate", "PV"), data, headers=HX).content.decode()
     assert 'hx-swap-oob="innerHTML:#line-1-errors"' in html
     assert "Account: Account 4100 is not allowed here" in html
-    assert "Amount: Enter a number." in html
+    assert "Amount: &#x27;x&#x27; is not a number" in html
     assert "<input" not in html
 
 

@@ -535,3 +535,25 @@ def test_the_party_of_an_invoice_must_be_in_the_configured_role(books, client, a
     assert "Example supplier is not a customer." in response.content.decode()
     assert Party.objects.filter(code="EXAMPLE-SUPPLIER").exists()
     assert ON in data.values()
+
+
+def test_grouped_amounts_are_read_the_ledgers_way_and_misplaced_commas_refused_at_the_field(
+    books, client, accountant
+):
+    bad = [{"account": "5200", "amount": "1,2,3"}, {"account": "5400", "amount": "10.00"}]
+    refused = client.post(new_url("PV"), entry_data(books, "PV", lines=bad), headers=HX)
+
+    html = refused.content.decode()
+    assert refused.status_code == 422
+    assert "Amount: &#x27;1,2,3&#x27; has commas in the wrong places" in html
+    assert not Voucher.objects.exists()
+
+    good = [{"account": "5200", "amount": "2,340.50"}, {"account": "5400", "amount": "2,34,050.50"}]
+    client.post(new_url("PV"), entry_data(books, "PV", lines=good, action="post"))
+
+    voucher = Voucher.objects.get()
+    assert voucher.status == VoucherStatus.POSTED
+    assert sorted(line.debit for line in voucher.lines.all() if line.debit) == [
+        D("2340.50"),
+        D("234050.50"),
+    ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounting.management.operator import operator_argument_add, operator_from_options
 from accounting.models import Organization
 from accounting.services.organizations import organization_create
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--currency", default="USD", help="Base currency, a 3-letter ISO code (default USD)."
         )
+        operator_argument_add(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         slug, name, currency = options["slug"], options["name"].strip(), options["currency"]
@@ -31,8 +33,11 @@ class Command(BaseCommand):
             raise CommandError("--name must not be empty.")
         if not re.fullmatch(r"[A-Za-z]{3}", currency):
             raise CommandError(f"--currency '{currency}' is not a 3-letter code such as USD.")
+        stamp = operator_from_options(options)
         try:
-            organization = organization_create(slug=slug, name=name, base_currency=currency)
+            organization = organization_create(
+                slug=slug, name=name, base_currency=currency, stamp=stamp
+            )
         except ValidationError as exc:
             raise CommandError(_describe(exc)) from exc
         types = ", ".join(organization.voucher_types.values_list("code", flat=True))

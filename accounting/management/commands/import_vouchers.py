@@ -28,6 +28,12 @@ class Command(BaseCommand):
             "--format", choices=["json", "csv"], help="Override detection by extension/content."
         )
         parser.add_argument(
+            "--allow-duplicate-references",
+            action="store_true",
+            help="Import vouchers whose reference is already used by a voucher of the same type "
+            "(in the organization or the file); refused by default.",
+        )
+        parser.add_argument(
             "--user",
             help="Username recorded as creator (and poster); must be a member of the organization.",
         )
@@ -55,6 +61,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 user=user,
                 file_format=options["format"],
+                allow_duplicate_references=options["allow_duplicate_references"],
             )
         except ImportRejected as rejected:
             for problem in rejected.problems:

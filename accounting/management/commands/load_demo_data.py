@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounting.management.operator import operator_argument_add, operator_from_options
 from accounting.services.checks import VoucherRejected
 from accounting.services.demo import DEMO_PASSWORD, DEMO_SLUG, demo_data_load
 
@@ -21,9 +22,13 @@ class Command(BaseCommand):
         "parties, the users admin and clerk, and posted vouchers. Running it again is safe."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        operator_argument_add(parser)
+
     def handle(self, *args: Any, **options: Any) -> None:
+        stamp = operator_from_options(options)
         try:
-            result = demo_data_load()
+            result = demo_data_load(stamp=stamp)
         except (ValidationError, VoucherRejected) as exc:
             raise CommandError(f"Demo data could not be loaded: {exc}") from exc
         if result.created:

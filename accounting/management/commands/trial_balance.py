@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date
@@ -11,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from accounting.csv_export import csv_rows_write
 from accounting.models import Organization
 from accounting.selectors import trial_balance
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(payload, indent=2))
             return
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(report.csv_rows())
+        csv_rows_write(report.csv_rows(), buffer, lineterminator="\n")
         self.stdout.write(buffer.getvalue(), ending="")
 
     @staticmethod
