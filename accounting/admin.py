@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -48,6 +49,9 @@ class ReadOnlyAdminMixin:
 # Users and groups reach every organization: only superusers manage them.
 superuser_only(get_user_model())
 superuser_only(Group)
+# Login attempts and lockouts name users and addresses of every organization.
+for _model in (AccessAttempt, AccessFailureLog, AccessLog):
+    superuser_only(_model)
 
 
 @admin.register(Organization)

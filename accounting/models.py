@@ -138,24 +138,6 @@ class Account(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     is_active = models.BooleanField(default=True)
-    # The type's workflow: the ledger's own facts, applied to every channel. A configuration
-    # editor writes them here; no request can say otherwise.
-    requires_approval = models.BooleanField(
-        default=False,
-        help_text="Vouchers of this type are approved by a second person before posting.",
-    )
-    approver_role = models.CharField(
-        max_length=20,
-        choices=WORKFLOW_ROLES,
-        default=Role.ACCOUNTANT,
-        help_text="The least role that may approve.",
-    )
-    poster_role = models.CharField(
-        max_length=20,
-        choices=WORKFLOW_ROLES,
-        default=Role.ACCOUNTANT,
-        help_text="The least role that may post.",
-    )
     history = HistoricalRecords()
 
     class Meta:

@@ -39,36 +39,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(sqlite_guards_off, sqlite_guards_on),
         migrations.AddField(
-            model_name='account',
-            name='approver_role',
-            field=models.CharField(choices=[('clerk', 'Clerk'), ('accountant', 'Accountant'), ('admin', 'Administrator')], default='accountant', help_text='The least role that may approve.', max_length=20),
-        ),
-        migrations.AddField(
-            model_name='account',
-            name='poster_role',
-            field=models.CharField(choices=[('clerk', 'Clerk'), ('accountant', 'Accountant'), ('admin', 'Administrator')], default='accountant', help_text='The least role that may post.', max_length=20),
-        ),
-        migrations.AddField(
-            model_name='account',
-            name='requires_approval',
-            field=models.BooleanField(default=False, help_text='Vouchers of this type are approved by a second person before posting.'),
-        ),
-        migrations.AddField(
-            model_name='historicalaccount',
-            name='approver_role',
-            field=models.CharField(choices=[('clerk', 'Clerk'), ('accountant', 'Accountant'), ('admin', 'Administrator')], default='accountant', help_text='The least role that may approve.', max_length=20),
-        ),
-        migrations.AddField(
-            model_name='historicalaccount',
-            name='poster_role',
-            field=models.CharField(choices=[('clerk', 'Clerk'), ('accountant', 'Accountant'), ('admin', 'Administrator')], default='accountant', help_text='The least role that may post.', max_length=20),
-        ),
-        migrations.AddField(
-            model_name='historicalaccount',
-            name='requires_approval',
-            field=models.BooleanField(default=False, help_text='Vouchers of this type are approved by a second person before posting.'),
-        ),
-        migrations.AddField(
             model_name='historicalvoucher',
             name='changed_by',
             field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),

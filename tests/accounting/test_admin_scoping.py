@@ -9,6 +9,7 @@ scoping fails these tests.
 from __future__ import annotations
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Model
@@ -102,9 +103,16 @@ def test_the_registry_holds_the_ledger_models_and_the_site_wide_ones():
     assert {"accounting.Voucher", "accounting.Membership", "voucher_config.VoucherTypeConfig"} <= {
         label(m) for m in ORGANIZATION_MODELS
     }
-    assert {"auth.User", "auth.Group", "waffle.Flag", "waffle.Switch", "waffle.Sample"} == {
-        label(m) for m in SITE_WIDE_MODELS
-    }
+    assert {
+        "auth.User",
+        "auth.Group",
+        "waffle.Flag",
+        "waffle.Switch",
+        "waffle.Sample",
+        "axes.AccessAttempt",
+        "axes.AccessFailureLog",
+        "axes.AccessLog",
+    } == {label(m) for m in SITE_WIDE_MODELS}
 
 
 @pytest.mark.parametrize("model", ORGANIZATION_MODELS, ids=label)
@@ -211,6 +219,10 @@ def site_wide_rows(db):
     Switch.objects.create(name="probe", active=False)
     Sample.objects.create(name="probe", percent=50)
     Group.objects.get_or_create(name="Voucher UI testers")
+    attempt = {"username": "someone", "ip_address": "203.0.113.9", "user_agent": "probe"}
+    AccessAttempt.objects.create(**attempt, failures_since_start=3)
+    AccessFailureLog.objects.create(**attempt, locked_out=False)
+    AccessLog.objects.create(**attempt)
 
 
 @pytest.mark.parametrize("model", SITE_WIDE_MODELS, ids=label)
