@@ -14,6 +14,7 @@ from accounting.models import (
     Account,
     AccountingPeriod,
     FiscalYear,
+    LedgerChainHead,
     LedgerEntry,
     Membership,
     Organization,
@@ -117,6 +118,14 @@ class VoucherSequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["voucher_type", "fiscal_year", "last_value", "organization"]
     list_filter = ["organization"]
     list_select_related = ["voucher_type", "fiscal_year", "organization"]
+
+
+@admin.register(LedgerChainHead)
+class LedgerChainHeadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Only posting moves a chain head; `verify_ledger` checks it against the vouchers."""
+
+    list_display = ["organization", "last_position", "last_hash"]
+    list_select_related = ["organization"]
 
 
 class VoucherLineInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -12,6 +12,7 @@ from django.db import transaction
 from accounting.models import (
     AccountingPeriod,
     FiscalYear,
+    LedgerChainHead,
     Membership,
     Organization,
     Role,
@@ -37,6 +38,7 @@ def organization_create(*, slug: str, name: str, base_currency: str = "USD") -> 
     organization = Organization(slug=slug, name=name, base_currency=base_currency.upper())
     organization.full_clean()
     organization.save()
+    LedgerChainHead.objects.create(organization=organization)
     for code, type_name, pattern in STANDARD_VOUCHER_TYPES:
         VoucherType.objects.create(
             organization=organization, code=code, name=type_name, numbering_pattern=pattern
