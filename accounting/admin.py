@@ -22,6 +22,7 @@ from accounting.models import (
     Account,
     AccountingPeriod,
     FiscalYear,
+    LedgerChainHead,
     LedgerEntry,
     Membership,
     Organization,
@@ -156,6 +157,14 @@ class VoucherSequenceAdmin(OrganizationScopedAdmin, ReadOnlyAdminMixin, admin.Mo
     list_display = ["voucher_type", "fiscal_year", "last_value", "organization"]
     list_filter = ["organization"]
     list_select_related = ["voucher_type", "fiscal_year", "organization"]
+
+
+@admin.register(LedgerChainHead)
+class LedgerChainHeadAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
+    """Only posting moves a chain head; `verify_ledger` checks it against the vouchers."""
+
+    list_display = ["organization", "last_position", "last_hash"]
+    list_select_related = ["organization"]
 
 
 class VoucherLineInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -19,6 +19,8 @@ from simple_history.models import HistoricalRecords
 
 MONEY_DIGITS, MONEY_PLACES = 18, 2
 ZERO = Decimal("0.00")
+# What the first voucher of an organization's hash chain links back to.
+CHAIN_GENESIS = "0" * 64
 
 
 # Account and party codes: typed in entry screens, written in files and reports, shown in CSV
@@ -306,6 +308,23 @@ class VoucherSequence(models.Model):
         return f"{self.voucher_type_id}/{self.fiscal_year_id}: {self.last_value}"
 
 
+class LedgerChainHead(models.Model):
+    """The last link of an organization's voucher chain; locked while posting.
+
+    Every poster of the organization takes this row last, after the voucher and its counter,
+    so that no two vouchers claim the same place or the same previous hash.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_position = models.PositiveIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=CHAIN_GENESIS)
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.last_position} {self.last_hash[:12]}"
+
+
 class VoucherStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SUBMITTED = "submitted", "Submitted for approval"
@@ -372,7 +391,14 @@ class Voucher(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     posted_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    # The voucher's link in its organization's hash chain, written once by posting
+    # (accounting/services/chain.py): its place (1, 2, 3, … in order of posting), the hash of
+    # the voucher before it, and the SHA-256 of what posting froze together with that hash.
+    chain_position = models.PositiveIntegerField(null=True, blank=True)
+    chain_previous = models.CharField(max_length=64, blank=True, default="")
+    chain_hash = models.CharField(max_length=64, blank=True, default="")
+    # The chain is its own record of what was posted; its fields are written once.
+    history = HistoricalRecords(excluded_fields=["chain_position", "chain_previous", "chain_hash"])
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -390,6 +416,9 @@ class Voucher(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["organization", "submission_key"], name="voucher_submission_once"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "chain_position"], name="voucher_chain_position_unique"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "submitted", "approved", "cancelled"])

@@ -38,6 +38,7 @@ def test_the_guide_names_the_commands_the_rollout_needs():
         "waffle_flag",
         "backup_database",
         "restore_database",
+        "verify_ledger",
         "migrate",
         "test",
     } <= names

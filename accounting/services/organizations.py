@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history
 from accounting.models import (
     AccountingPeriod,
     FiscalYear,
+    LedgerChainHead,
     Membership,
     Organization,
     Role,
@@ -42,6 +43,7 @@ def organization_create(
     organization = Organization(slug=slug, name=name, base_currency=base_currency.upper())
     organization.full_clean()
     stamp.apply(organization).save()
+    LedgerChainHead.objects.create(organization=organization)
     bulk_create_with_history(
         [
             VoucherType(

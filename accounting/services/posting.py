@@ -21,6 +21,12 @@ from accounting.models import (
     VoucherLine,
     VoucherStatus,
 )
+from accounting.services.chain import (
+    ChainLine,
+    chain_append,
+    chain_link_save,
+    ledger_rows_in_order,
+)
 from accounting.services.checks import (
     LineFacts,
     Problem,
@@ -46,29 +52,36 @@ def _ledger_copy_sql() -> str:
         " description)"
         f" SELECT %s, voucher_id, {quote('order')}, account_id, %s, debit, credit,"
         f" COALESCE(party_id, %s), description FROM {quote(line.db_table)}"
-        " WHERE voucher_id = %s"
+        f" WHERE voucher_id = %s ORDER BY {quote('order')}, id"
+        # What was written, for the hash chain; amounts as text, as SQLite would hand back
+        # floats.
+        " RETURNING id, line_order, account_id, CAST(debit AS TEXT), CAST(credit AS TEXT),"
+        " party_id, description"
     )
 
 
-def _ledger_entries_create(voucher: Voucher) -> None:
+def _ledger_entries_create(voucher: Voucher) -> list[ChainLine]:
     """The ledger rows of a voucher, copied by the database from its stored lines.
 
     One INSERT … SELECT whatever the number of lines, and the ledger is by construction what
-    the checked lines say. A line without a party takes the voucher's.
+    the checked lines say. A line without a party takes the voucher's. Returns the rows
+    written, in the chain's order, from the same statement.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             _ledger_copy_sql(),
             [voucher.organization_id, voucher.date, voucher.party_id, voucher.pk],
         )
+        return ledger_rows_in_order(cursor.fetchall())
 
 
 def voucher_post(*, voucher: Voucher, user: User) -> Voucher:
     """Posts a draft (or an approved voucher): numbers it and writes its ledger entries.
 
     Queries: BEGIN, lock the voucher, read its lines with their accounts, find the period,
-    copy the lines into the ledger, take the number, update the voucher, write its history
-    row, COMMIT: the same for 2 lines as for 1,000.
+    copy the lines into the ledger (reading back what was written), take the number, take the
+    organization's chain head, move it, update the voucher, write its history row, COMMIT: the
+    same for 2 lines as for 1,000.
     """
     with transaction.atomic():
         # The voucher row is locked first, then the counter: every poster takes them in that
@@ -97,9 +110,9 @@ def voucher_post(*, voucher: Voucher, user: User) -> Voucher:
         if problems:
             raise VoucherRejected(label, problems)
         assert period is not None
-        _ledger_entries_create(locked)
-        # The counter is taken last, so that concurrent posters of the series wait on its lock
-        # for as short a time as possible.
+        ledger_rows = _ledger_entries_create(locked)
+        # The counter is taken late, and the organization's chain head last, so that concurrent
+        # posters wait on their locks for as short a time as possible.
         now = timezone.now()
         locked.sequence, locked.number = number_take(
             voucher_type=locked.voucher_type, fiscal_year=period.fiscal_year
@@ -108,6 +121,7 @@ def voucher_post(*, voucher: Voucher, user: User) -> Voucher:
         locked.status = VoucherStatus.POSTED
         locked.posted_by = history_user(user)
         locked.posted_at = now
+        chain_append(voucher=locked, lines=ledger_rows)
         voucher_save_with_history(
             locked,
             user=user,
@@ -119,6 +133,9 @@ def voucher_post(*, voucher: Voucher, user: User) -> Voucher:
                 "status",
                 "posted_by",
                 "posted_at",
+                "chain_position",
+                "chain_previous",
+                "chain_hash",
                 "updated_at",
             ],
         )
@@ -163,10 +180,12 @@ def voucher_create_posted(
 ) -> Voucher:
     """Creates and posts a voucher in one transaction: the path imports and bulk entry take.
 
-    Everything is checked before the transaction opens; inside it only the counter is locked.
-    Queries: read the accounts, find the period, BEGIN, take the number, insert the voucher and
-    its history row, the lines and theirs, the ledger entries, COMMIT: the same for any number
-    of lines (one more read when the voucher names parties).
+    Everything is checked before the transaction opens; inside it the counter is locked, and
+    last the organization's chain head. Queries: read the accounts, find the period, BEGIN,
+    take the number, insert the voucher and its history row, the lines and theirs, the ledger
+    entries (reading back what was written), take the chain head, move it, store the voucher's
+    link, COMMIT: the same for any number of lines (one more read when the voucher names
+    parties).
     """
     label = f"New {voucher_input.voucher_type.code} voucher dated {voucher_input.date.isoformat()}"
     problems, period = _new_voucher_problems(
@@ -205,7 +224,9 @@ def voucher_create_posted(
         )
         voucher_save_with_history(voucher, user=user, when=now)
         voucher_lines_create(voucher, voucher_input.lines, user=user, when=now)
-        _ledger_entries_create(voucher)
+        ledger_rows = _ledger_entries_create(voucher)
+        chain_append(voucher=voucher, lines=ledger_rows)
+        chain_link_save(voucher)
     return voucher
 
 

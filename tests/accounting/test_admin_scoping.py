@@ -41,7 +41,7 @@ def organization_lookup(model: type[Model]) -> str | None:
         further = []
         for current, prefix in frontier:
             for field in current._meta.get_fields():
-                if not (field.many_to_one and field.concrete):
+                if not ((field.many_to_one or field.one_to_one) and field.concrete):
                     continue
                 if field.related_model is Organization:
                     return f"{prefix}{field.name}"

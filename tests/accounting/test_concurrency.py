@@ -1,4 +1,4 @@
-"""Concurrent posting on PostgreSQL: gapless numbers, and one posting per draft.
+"""Concurrent posting on PostgreSQL: gapless numbers, one posting per draft, one chain.
 
 Every worker is a thread with its own database connection, closed when the thread ends. The
 tests commit for real (transaction=True), so they see each other's locks.
@@ -14,11 +14,20 @@ from queue import Empty, Queue
 import pytest
 from django.db import connection
 
-from accounting.models import LedgerEntry, Voucher, VoucherSequence, VoucherStatus, VoucherType
+from accounting.models import (
+    CHAIN_GENESIS,
+    LedgerChainHead,
+    LedgerEntry,
+    Voucher,
+    VoucherSequence,
+    VoucherStatus,
+    VoucherType,
+)
 from accounting.services import posting
 from accounting.services.checks import VoucherRejected
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.posting import voucher_create_posted, voucher_post
+from accounting.services.verification import ledger_verify
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -99,6 +108,7 @@ def test_eight_workers_posting_200_drafts_number_them_1_to_200(books):
     assert VoucherSequence.objects.get(voucher_type=books.types["PV"]).last_value == 200
     assert LedgerEntry.objects.count() == 400
     assert time.monotonic() - started < 30
+    assert ledger_verify(organization=books.organization).ok
 
 
 def test_concurrent_create_and_post_on_a_series_without_a_counter_yet_stays_gapless(books):
@@ -185,3 +195,84 @@ def test_two_connections_posting_the_same_draft_give_one_posting_and_one_clear_r
     assert len(readers) == 1  # the second poster never got past the lock to read the lines
     assert LedgerEntry.objects.filter(voucher=draft).count() == 2
     assert VoucherSequence.objects.get(voucher_type=books.types["PV"]).last_value == 1
+
+
+# ---------------------------------------------------------------- the chain
+
+
+def chain_of(books) -> list[tuple[int, str, str]]:
+    return list(
+        Voucher.objects.filter(organization=books.organization)
+        .order_by("chain_position")
+        .values_list("chain_position", "chain_previous", "chain_hash")
+    )
+
+
+def test_posters_of_every_series_of_an_organization_take_consecutive_places_in_its_chain(books):
+    # One voucher type per worker: their counters do not serialize them, the chain head does.
+    codes = sorted(books.types)
+
+    def post_ten(i: int) -> None:
+        for _ in range(10):
+            voucher_create_posted(
+                organization=books.organization,
+                voucher_input=books.entry(
+                    ("5200", "1.00", ""), ("1120", "", "1.00"), type_code=codes[i]
+                ),
+            )
+
+    assert in_threads(WORKERS, post_ten) == []
+
+    chain = chain_of(books)
+    assert [position for position, _, _ in chain] == list(range(1, 81))
+    previous = [CHAIN_GENESIS] + [digest for _, _, digest in chain[:-1]]
+    assert [link for _, link, _ in chain] == previous  # no two claimed the same previous hash
+    head = LedgerChainHead.objects.get(organization=books.organization)
+    assert (head.last_position, head.last_hash) == (80, chain[-1][2])
+    assert ledger_verify(organization=books.organization).ok
+
+
+def test_a_poster_waits_while_another_holds_the_chain_head(books, monkeypatch):
+    holding, release, b_done = threading.Event(), threading.Event(), threading.Event()
+    store_link = posting.chain_link_save
+    posted: dict[str, Voucher] = {}
+
+    def store_slowly(voucher):
+        if voucher.voucher_type.code == "JV":  # A: holds the head until released
+            holding.set()
+            release.wait(timeout=10)
+        store_link(voucher)
+
+    monkeypatch.setattr(posting, "chain_link_save", store_slowly)
+
+    def work(i: int) -> None:
+        code = "JV" if i == 0 else "PV"  # two series: no shared counter
+        if i == 1:
+            holding.wait(timeout=10)
+        posted[code] = voucher_create_posted(
+            organization=books.organization,
+            voucher_input=books.entry(("5200", "1.00", ""), ("1120", "", "1.00"), type_code=code),
+        )
+        if i == 1:
+            b_done.set()
+
+    waited: list[bool] = []
+
+    def release_later() -> None:
+        holding.wait(timeout=10)
+        # B has had time to reach the head; it must still be waiting on A's lock.
+        waited.append(not b_done.wait(timeout=0.5))
+        release.set()
+
+    releaser = threading.Thread(target=release_later)
+    releaser.start()
+    errors = in_threads(2, work)
+    releaser.join(timeout=15)
+
+    assert errors == []
+    assert waited == [True], "the second poster did not wait for the chain head"
+    assert b_done.is_set()
+    first, second = posted["JV"], posted["PV"]
+    assert (first.chain_position, second.chain_position) == (1, 2)
+    assert second.chain_previous == first.chain_hash
+    assert ledger_verify(organization=books.organization).ok

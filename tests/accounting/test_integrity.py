@@ -128,6 +128,130 @@ def test_an_unbalanced_insert_from_another_connection_is_refused_too(books, post
     assert LedgerEntry.objects.filter(voucher=posted).count() == 2
 
 
+@pytest.mark.postgres
+@committing
+@pytest.mark.parametrize("setting_first", [False, True], ids=["set-before-commit", "set-first"])
+def test_no_session_setting_switches_the_balance_check_off(books, posted, setting_first):
+    def claim_balanced():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('accounting.balanced_voucher', %s, true)", [str(posted.pk)]
+            )
+
+    with (
+        pytest.raises(
+            IntegrityError, match=f"ledger entries of voucher {posted.pk} do not balance"
+        ),
+        transaction.atomic(),
+    ):
+        if setting_first:
+            claim_balanced()
+        insert_entry(posted, books.account("5300").pk, "5.00", "0.00")
+        if not setting_first:
+            claim_balanced()
+    assert LedgerEntry.objects.filter(voucher=posted).count() == 2
+
+
+@pytest.mark.postgres
+@committing
+def test_replica_mode_does_not_switch_the_balance_check_off(books, posted):
+    # session_replication_role = replica silences ordinary triggers; the balance triggers are
+    # ENABLE ALWAYS.
+    with pytest.raises(IntegrityError, match="do not balance"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        insert_entry(posted, books.account("5300").pk, "5.00", "0.00")
+    assert LedgerEntry.objects.filter(voucher=posted).count() == 2
+
+
+@pytest.mark.postgres
+@committing
+def test_an_unbalancing_update_past_the_edit_guard_is_refused_at_commit(books, posted):
+    with (
+        pytest.raises(IntegrityError, match="do not balance"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE accounting_ledgerentry SET debit = debit + 1"
+            " WHERE voucher_id = %s AND debit > 0",
+            [posted.pk],
+        )
+    assert sorted(LedgerEntry.objects.values_list("debit", flat=True)) == [
+        Decimal("0.00"),
+        Decimal("10.00"),
+    ]
+
+
+@pytest.mark.postgres
+@committing
+def test_an_unbalancing_delete_past_the_edit_guard_is_refused_at_commit(posted):
+    with (
+        pytest.raises(IntegrityError, match="do not balance"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "DELETE FROM accounting_ledgerentry WHERE voucher_id = %s AND debit > 0", [posted.pk]
+        )
+    assert LedgerEntry.objects.filter(voucher=posted).count() == 2
+
+
+@pytest.mark.postgres
+@committing
+def test_clearing_the_vouchers_due_for_a_check_does_not_skip_it(books, posted):
+    with pytest.raises(IntegrityError, match="do not balance"), transaction.atomic():
+        insert_entry(posted, books.account("5300").pk, "5.00", "0.00")
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM accounting_ledger_balance_due")
+    assert LedgerEntry.objects.filter(voucher=posted).count() == 2
+
+
+@pytest.mark.postgres
+@committing
+def test_each_voucher_is_checked_once_per_statement_and_nothing_is_left_due(books, posted):
+    with transaction.atomic():
+        insert_entry(posted, books.account("5300").pk, "5.00", "0.00", order=3)
+        insert_entry(posted, books.account("1110").pk, "0.00", "5.00", order=4)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT voucher_id FROM accounting_ledger_balance_due")
+            assert cursor.fetchall() == [(posted.pk,), (posted.pk,)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM accounting_ledger_balance_due")
+        assert cursor.fetchone() == (0,)
+    assert LedgerEntry.objects.filter(voucher=posted).count() == 4
+
+
+# ---------------------------------------------------------------- the guards are in place
+
+
+def test_the_guards_are_installed(db):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_trigger"
+                " WHERE NOT tgisinternal AND tgname LIKE 'accounting%%'"
+            )
+        else:
+            cursor.execute("SELECT tbl_name, name, 'O' FROM sqlite_master WHERE type = 'trigger'")
+        triggers = set(cursor.fetchall())
+    guards = {
+        ("accounting_ledgerentry", "accounting_ledger_immutable", "O"),
+        ("accounting_voucher", "accounting_posted_voucher_immutable", "O"),
+        ("accounting_voucherline", "accounting_posted_line_immutable", "O"),
+    }
+    if connection.vendor == "postgresql":
+        guards |= {  # "A": enabled always, even for a session in replica mode
+            ("accounting_ledgerentry", "accounting_ledger_balance_due_insert", "A"),
+            ("accounting_ledgerentry", "accounting_ledger_balance_due_update", "A"),
+            ("accounting_ledgerentry", "accounting_ledger_balance_due_delete", "A"),
+            ("accounting_ledger_balance_due", "accounting_ledger_balanced", "A"),
+        }
+    assert triggers == guards
+
+
 # ---------------------------------------------------------------- rewriting posted rows
 
 

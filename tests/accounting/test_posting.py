@@ -373,8 +373,9 @@ def test_create_posted_takes_the_same_queries_for_2_and_50_lines(
     books, django_assert_num_queries, count
 ):
     voucher_input = books.entry(*lines_of(count))
-    # Accounts, period, SAVEPOINT, counter, voucher + history, lines + history, ledger, RELEASE.
-    with django_assert_num_queries(10):
+    # Accounts, period, SAVEPOINT, counter, voucher + history, lines + history, ledger,
+    # chain head taken and moved, the voucher's link, RELEASE.
+    with django_assert_num_queries(13):
         voucher_create_posted(organization=books.organization, voucher_input=voucher_input)
 
 
@@ -383,8 +384,9 @@ def test_voucher_post_takes_the_same_queries_for_2_and_50_lines(
     books, django_assert_num_queries, count
 ):
     draft = make_draft(books, *lines_of(count))
-    # SAVEPOINT, lock, lines, period, ledger, counter, voucher, history, RELEASE.
-    with django_assert_num_queries(9):
+    # SAVEPOINT, lock, lines, period, ledger, counter, chain head taken and moved, voucher,
+    # history, RELEASE.
+    with django_assert_num_queries(11):
         voucher_post(voucher=draft, user=None)
     assert LedgerEntry.objects.filter(voucher=draft).count() == count
 
