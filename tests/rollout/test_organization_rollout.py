@@ -384,6 +384,11 @@ def test_voucher_rollout_org_sets_one_organization(seeded, other_books, client, 
     )
     call_command("voucher_rollout", "group", "Pilots", "--org", "acme", "--user", "boss")
     assert channel_of(client, clerk) == "config"
+    capsys.readouterr()
+    call_command("voucher_rollout", "status")
+    assert "own rollout, --org acme: Acme Ltd: Members of chosen groups (Pilots)" in (
+        capsys.readouterr().out
+    )
     call_command("voucher_rollout", "inherit", "--org", "acme")
     assert state_of(seeded)["mode"] == "inherit"
     capsys.readouterr()

@@ -92,6 +92,17 @@ class Command(BaseCommand):
             )
         if phase == "status":
             self.stdout.write(f"voucher_config_ui: {rollout_describe()}")
+            own = (
+                OrganizationRollout.objects.exclude(mode=RolloutMode.INHERIT)
+                .select_related("organization")
+                .prefetch_related("groups")
+                .order_by("organization__slug")
+            )
+            for rollout in own:
+                slug = rollout.organization.slug
+                self.stdout.write(
+                    f"  own rollout, --org {slug}: {self.organization_status(rollout)}"
+                )
             return
         user, operator = self.acting(options["user"])
         change: dict[str, Any]
