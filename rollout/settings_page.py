@@ -73,7 +73,7 @@ class OrganizationRolloutForm(forms.Form):
     reason = ReasonField()
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, auto_id="organization_%s", **kwargs)  # ids unique on the page
         groups = cast("forms.ModelMultipleChoiceField", self.fields["groups"])
         groups.queryset = RolloutGroup.objects.filter(organization=organization)
 
@@ -121,7 +121,7 @@ class RolloutGroupForm(forms.Form):
     reason = ReasonField()
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, auto_id="group_%s", **kwargs)
         members = cast("forms.ModelMultipleChoiceField", self.fields["members"])
         members.queryset = (
             get_user_model()
@@ -144,6 +144,9 @@ class GlobalRolloutForm(forms.Form):
         required=False, min_value=Decimal(0), max_value=MAX_PERCENT, decimal_places=1
     )
     reason = ReasonField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, auto_id="global_%s", **kwargs)
 
     def change(self) -> dict[str, Any]:
         """rollout_set's arguments for this form."""

@@ -306,6 +306,8 @@ def test_the_page_lists_each_member_with_screen_and_why(seeded, client, admin):
     assert "organization: in none of the chosen groups" in rows
     assert "1 of 3 users" in body  # on the configuration screen
     assert "CN (fallback to legacy: no active config)" in body
+    for form in ("organization", "group"):  # two forms, each label finds its own field
+        assert body.count(f'id="{form}_reason"') == 1
     assert f'href="{reverse("rollout-settings")}"' in body  # in the menu
 
 
