@@ -73,7 +73,8 @@ class OrganizationRolloutForm(forms.Form):
     reason = ReasonField()
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
-        super().__init__(*args, auto_id="organization_%s", **kwargs)  # ids unique on the page
+        kwargs.setdefault("auto_id", "organization_%s")
+        super().__init__(*args, **kwargs)  # ids unique on the page
         groups = cast("forms.ModelMultipleChoiceField", self.fields["groups"])
         groups.queryset = RolloutGroup.objects.filter(organization=organization)
 
@@ -121,7 +122,8 @@ class RolloutGroupForm(forms.Form):
     reason = ReasonField()
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
-        super().__init__(*args, auto_id="group_%s", **kwargs)
+        kwargs.setdefault("auto_id", "group_%s")
+        super().__init__(*args, **kwargs)
         members = cast("forms.ModelMultipleChoiceField", self.fields["members"])
         members.queryset = (
             get_user_model()
@@ -146,7 +148,8 @@ class GlobalRolloutForm(forms.Form):
     reason = ReasonField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, auto_id="global_%s", **kwargs)
+        kwargs.setdefault("auto_id", "global_%s")
+        super().__init__(*args, **kwargs)
 
     def change(self) -> dict[str, Any]:
         """rollout_set's arguments for this form."""
