@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils.html import escape
 from waffle.models import Flag
 
-from accounting.models import Role
+from accounting.middleware import SESSION_KEY
+from accounting.models import Membership, Role
 from rollout import recording
 from rollout.models import OrganizationRollout, RolloutGroup, RolloutMode
 from rollout.organization_state import CACHE_KEY, organization_state
@@ -188,19 +189,20 @@ def test_a_group_of_another_organization_cannot_be_chosen(seeded, other_books, c
 @pytest.mark.parametrize("who", ["clerk", "accountant", "staff of another organization"])
 def test_only_administrators_may_open_or_change_the_page(seeded, other_books, client, who):
     if who == "staff of another organization":
+        # Staff, administrator of another organization, and only a clerk in this one.
         user = other_books.member(Role.ADMIN)
         user.is_staff = True
         user.save()
-        seeded.member(Role.ADMIN)  # an administrator exists; it is not this user
-        # A staff user who is only a clerk of this organization is refused too.
-        clerk_staff = seeded.member(Role.CLERK)
-        clerk_staff.is_staff = True
-        clerk_staff.save()
-        users = [clerk_staff]
+        Membership.objects.create(user=user, organization=seeded.organization, role=Role.CLERK)
     else:
-        users = [seeded.member(Role.CLERK if who == "clerk" else Role.ACCOUNTANT)]
+        user = seeded.member(Role.CLERK if who == "clerk" else Role.ACCOUNTANT)
+    users = [user]
     for user in users:
         client.force_login(user)
+        if who == "staff of another organization":
+            session = client.session
+            session[SESSION_KEY] = seeded.organization.pk  # this organization is the active one
+            session.save()
         assert client.get(PAGE).status_code == 403
         for action in [
             {"action": "organization", "mode": "everyone", "reason": "x"},
@@ -448,4 +450,25 @@ def test_a_superuser_of_no_organization_sees_only_the_global_default(seeded, cli
         client, {"action": "organization", "mode": "everyone", "reason": "x"}, confirm=True
     )
     assert response.status_code == 403
+    assert state_of(seeded) is None
+
+
+def test_an_administrator_of_another_organization_cannot_reach_this_one(
+    seeded, other_books, client
+):
+    rival_admin = other_books.member(Role.ADMIN)
+    rival_admin.is_staff = True
+    rival_admin.save()
+    client.force_login(rival_admin)
+    session = client.session
+    session[SESSION_KEY] = seeded.organization.pk  # not a member: the middleware ignores it
+    session.save()
+    data = {"action": "organization", "mode": "everyone", "reason": "mine"}
+    assert change(client, data, confirm=True).status_code == 302
+    assert state_of(seeded) is None
+    assert state_of(other_books)["mode"] == "everyone"
+    with pytest.raises(RolloutRefused):
+        organization_rollout_set(
+            organization=seeded.organization, acting_user=rival_admin, mode="off", reason="x"
+        )
     assert state_of(seeded) is None
