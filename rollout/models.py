@@ -1,12 +1,15 @@
 """Parallel-run metrics: per-minute counters and histograms, and active users per channel, per
-organization; and the history of the rollout flags."""
+organization; the history of the rollout flags; and each organization's own rollout state."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history import register
+from simple_history.models import HistoricalRecords
 from waffle.models import Flag
 
 from accounting.models import Organization
@@ -120,3 +123,60 @@ class ChannelUserDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.user_id} {self.channel}"
+
+
+class RolloutMode(models.TextChoices):
+    """Who in an organization gets the configuration screen."""
+
+    INHERIT = "inherit", "Follow the global default"
+    OFF = "off", "Legacy screen for everyone"
+    GROUPS = "groups", "Members of chosen groups"
+    PERCENT = "percent", "A sticky percentage of members"
+    EVERYONE = "everyone", "Configuration screen for everyone"
+
+
+class RolloutGroup(models.Model):
+    """A named set of one organization's members, for rolling out to them first."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="rollout_groups"
+    )
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    history = HistoricalRecords(m2m_fields=[members])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="one_rollout_group_name_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationRollout(models.Model):
+    """One organization's rollout of the configuration screen; it overrides the global flag
+    unless its mode is `inherit`. No row means `inherit`."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="rollout"
+    )
+    mode = models.CharField(max_length=10, choices=RolloutMode.choices, default=RolloutMode.INHERIT)
+    percent = models.DecimalField(max_digits=3, decimal_places=1, default=0)
+    groups = models.ManyToManyField(RolloutGroup, blank=True, related_name="+")
+    history = HistoricalRecords(m2m_fields=[groups])
+
+    class Meta:
+        verbose_name = "organization rollout"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=Decimal("99.9")),
+                name="organization_rollout_percent_0_to_99_9",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.get_mode_display()}"

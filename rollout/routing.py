@@ -1,8 +1,9 @@
 """Flag routing: which entry UI, configuration-driven or legacy, serves a request.
 
 One entry URL per voucher type. The django-waffle flag `voucher_config_ui` picks, per user, the
-configuration-driven UI or the legacy one; a type whose configuration is inactive or invalid falls
-back to legacy (and `rollout.recording` counts the fallback).
+configuration-driven UI or the legacy one, unless the user's organization has its own rollout state
+(`rollout.organization_state`), which then decides instead; a type whose configuration is inactive
+or invalid falls back to legacy (and `rollout.recording` counts the fallback).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from waffle import flag_is_active
 from waffle.models import Flag
 
 from accounting.models import EntryChannel, Organization
+from rollout.models import RolloutMode
+from rollout.organization_state import OrganizationState, organization_state
 from voucher_config.models import VoucherTypeConfig
 from voucher_config.services import type_config
 from voucher_config.validation import definition_errors
@@ -53,16 +56,54 @@ def config_is_usable(config: VoucherTypeConfig) -> bool:
     return _VALIDITY[key]
 
 
-def config_ui_enabled_for(request: HttpRequest) -> bool:
-    """The waffle flag's answer for this request's user, with its percentage sticky per user.
+@dataclass(frozen=True)
+class Decision:
+    config: bool
+    reason: str
+
+
+def organization_decision(state: OrganizationState, *, user_id: int | None) -> Decision | None:
+    """The organization's own answer for a user, with why; None when it follows the global flag."""
+    if state.mode == RolloutMode.OFF:
+        return Decision(False, "organization: legacy for everyone")
+    if state.mode == RolloutMode.EVERYONE:
+        return Decision(True, "organization: everyone")
+    if state.mode == RolloutMode.GROUPS:
+        for name, members in state.groups:
+            if user_id in members:
+                return Decision(True, f"organization: group {name}")
+        return Decision(False, "organization: in none of the chosen groups")
+    if state.mode == RolloutMode.PERCENT:
+        if user_id is None:
+            return Decision(False, "organization: percentage, not signed in")
+        bucket = user_percentage_bucket(FLAG_NAME, user_id)
+        if bucket < state.percent:
+            return Decision(True, f"organization: percentage bucket {bucket} < {state.percent}")
+        return Decision(False, f"organization: percentage bucket {bucket} ≥ {state.percent}")
+    return None
+
+
+def config_ui_enabled_for(
+    request: HttpRequest, *, organization: Organization | None = None
+) -> bool:
+    """The answer for this request's user: the organization's own state when it has one, else
+    the waffle flag's, with its percentage sticky per user.
 
     Waffle decides a percentage per browser cookie, so one accountant could see both UIs on two
     machines; here a signed-in user's place in 0–99.9 is fixed by their id instead.
     """
+    user = getattr(request, "user", None)
+    if organization is not None:
+        signed_in = user is not None and user.is_authenticated
+        decision = organization_decision(
+            organization_state(organization_id=organization.pk),
+            user_id=user.pk if signed_in else None,  # type: ignore[union-attr]
+        )
+        if decision is not None:
+            return decision.config
     flag = Flag.get(FLAG_NAME)
     if flag.pk and flag.everyone is not None:
         return bool(flag.everyone)
-    user = getattr(request, "user", None)
     if not flag.pk or user is None or not user.is_authenticated:
         return bool(flag_is_active(request, FLAG_NAME))
     if flag.is_active_for_user(user):
@@ -77,11 +118,14 @@ def route_for(
     """The screen that serves an entry request, with the configuration it needs, read once.
 
     A POST returns to the screen that drew its form (`drawn_by`, from the form's signed mark),
-    so a flag toggled while someone is typing loses nothing; anything else goes by the flag.
+    so a flag toggled while someone is typing loses nothing; anything else goes by the
+    organization's rollout state or the flag.
     """
     if drawn_by == EntryChannel.LEGACY:
         return Route(EntryChannel.LEGACY)
-    if drawn_by != EntryChannel.CONFIG and not config_ui_enabled_for(request):
+    if drawn_by != EntryChannel.CONFIG and not config_ui_enabled_for(
+        request, organization=organization
+    ):
         return Route(EntryChannel.LEGACY)
     config = type_config(organization=organization, type_code=type_code)
     if drawn_by == EntryChannel.CONFIG and config is not None:

@@ -56,13 +56,15 @@ def rollout_set(
     groups: list[str] | None = None,
     percent: Decimal | None = None,
     staff: bool | None = None,
+    reason: str | None = None,
 ) -> str:
     """Sets who gets the configuration UI; `everyone` True or False overrides all the rest.
 
     `acting_user` is who changes the flag and must be a superuser; None is an operator at the
     shell, trusted since shell access is database access. `operator` names whoever acted in the
-    history's change reason; the history row also holds `acting_user` and the values before and
-    after. Nothing is changed when the user is refused or a value is wrong.
+    history's change reason (`reason`, when given, is the change reason instead); the history
+    row also holds `acting_user` and the values before and after. Nothing is changed when the
+    user is refused or a value is wrong.
     """
     if acting_user is not None and not (
         acting_user.is_active and getattr(acting_user, "is_superuser", False)
@@ -74,7 +76,7 @@ def rollout_set(
     with transaction.atomic():
         return _rollout_set(
             acting_user=acting_user,
-            reason=f"voucher_rollout by {operator}"[:100],
+            reason=(reason or f"voucher_rollout by {operator}")[:100],
             everyone=everyone,
             groups=groups,
             percent=percent,

@@ -1,11 +1,11 @@
-"""URLs of the rollout: the routed entry screens, the legacy screen by its own address, /metrics, the browser beacon, the dashboard.
+"""URLs of the rollout: the routed entry screens, the legacy screen by its own address, /metrics, the browser beacon, the dashboard, the rollout page.
 
 Included at the site root, so /metrics needs no redirect.
 """
 
 from django.urls import path
 
-from rollout import beacon, dashboard, prometheus, router
+from rollout import beacon, dashboard, prometheus, router, settings_page
 
 urlpatterns = [
     # One URL per type and voucher; the rollout flag picks the configuration or the legacy UI.
@@ -16,4 +16,5 @@ urlpatterns = [
     path("metrics", prometheus.metrics, name="metrics"),
     path("metrics/beacon/", beacon.beacon, name="metrics-beacon"),
     path("metrics/dashboard/", dashboard.dashboard, name="metrics-dashboard"),
+    path("rollout/", settings_page.rollout_settings, name="rollout-settings"),
 ]
