@@ -86,13 +86,18 @@ def organization_decision(state: OrganizationState, *, user_id: int | None) -> D
 def config_ui_enabled_for(
     request: HttpRequest, *, organization: Organization | None = None
 ) -> bool:
-    """The answer for this request's user: the organization's own state when it has one, else
+    """The answer for this request's user: legacy for everyone while the global flag is off for
+    everyone (the one-toggle rollback); else the organization's own state when it has one, else
     the waffle flag's, with its percentage sticky per user.
 
     Waffle decides a percentage per browser cookie, so one accountant could see both UIs on two
     machines; here a signed-in user's place in 0–99.9 is fixed by their id instead.
     """
     user = getattr(request, "user", None)
+    flag = Flag.get(FLAG_NAME)
+    if flag.pk and flag.everyone is False:
+        # The global rollback: off for everyone means every organization, whatever its own state.
+        return False
     if organization is not None:
         signed_in = user is not None and user.is_authenticated
         decision = organization_decision(
@@ -101,7 +106,6 @@ def config_ui_enabled_for(
         )
         if decision is not None:
             return decision.config
-    flag = Flag.get(FLAG_NAME)
     if flag.pk and flag.everyone is not None:
         return bool(flag.everyone)
     if not flag.pk or user is None or not user.is_authenticated:

@@ -103,6 +103,24 @@ def test_the_organization_state_overrides_the_global_flag_unless_it_inherits(see
     assert channel_of(client, clerk) == "config"
 
 
+def test_the_global_rollback_is_one_toggle_whatever_the_organizations_chose(
+    seeded, other_books, client, admin
+):
+    clerk = seeded.member(Role.CLERK)
+    organization_rollout_set(
+        organization=seeded.organization, acting_user=admin, mode="everyone", reason="go live"
+    )
+    assert channel_of(client, clerk) == "config"
+
+    Flag.objects.get(name=FLAG_NAME).__class__.objects.filter(name=FLAG_NAME).update(
+        everyone=False
+    )  # voucher_rollout off: the immediate rollback
+    cache.clear()
+
+    assert channel_of(client, clerk) == "legacy"
+    assert OrganizationRollout.objects.get(organization=seeded.organization).mode == "everyone"
+
+
 def test_groups_and_percentage_of_the_organization(seeded, client, admin):
     tester, other = seeded.member(Role.CLERK), seeded.member(Role.CLERK)
     group = rollout_group_save(
