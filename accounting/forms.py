@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from django import forms
 
+from accounting.dates import date_input_formats
 from accounting.models import Account, Organization, Party, VoucherStatus, VoucherType
 from accounting.selectors import VoucherFilters, report_accounts
 from accounting.services.checks import parse_amount
@@ -23,8 +24,20 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+class OrganizationDateField(forms.DateField):
+    """A date typed as ISO or as the active organization writes dates (`DD/MM/YYYY` …)."""
+
+    @property  # type: ignore[override]
+    def input_formats(self) -> list[str]:
+        return date_input_formats()
+
+    @input_formats.setter
+    def input_formats(self, value: object) -> None:
+        """The formats follow the organization; a fixed list given to the field is not kept."""
+
+
 def _date_field(label: str, *, required: bool = False) -> forms.DateField:
-    return forms.DateField(label=label, required=required, widget=DateInput())
+    return OrganizationDateField(label=label, required=required, widget=DateInput())
 
 
 class AmountField(forms.DecimalField):
@@ -132,3 +145,14 @@ class VoucherFilterForm(forms.Form):
             amount_min=data["amount_min"],
             amount_max=data["amount_max"],
         )
+
+
+class ReversalForm(forms.Form):
+    """The date a reversal is posted on and why: both asked before anything is written."""
+
+    date = OrganizationDateField(label="Reversal date", widget=DateInput())
+    reason = forms.CharField(
+        label="Reason",
+        max_length=200,
+        help_text="Written into the reversal's narration, e.g. “entered twice”.",
+    )

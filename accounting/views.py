@@ -11,15 +11,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounting import selectors
 from accounting.csv_export import csv_rows_write, download_filename
-from accounting.forms import AccountLedgerForm, TrialBalanceForm, VoucherFilterForm
+from accounting.forms import (
+    AccountLedgerForm,
+    ReversalForm,
+    TrialBalanceForm,
+    VoucherFilterForm,
+)
 from accounting.middleware import SESSION_KEY
-from accounting.models import FiscalYear, Membership, Role, Voucher, VoucherStatus
+from accounting.models import FiscalYear, Membership, Role, Voucher, VoucherStatus, VoucherType
 from accounting.permissions import (
     OrganizationRequest,
+    forbidden,
     organization_object_or_404,
     organization_role_required,
 )
@@ -131,23 +137,53 @@ def voucher_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
         "history": history.select_related("history_user").order_by("-history_date", "-history_id"),
         "reversed_by": Voucher.objects.filter(reversal_of=voucher).only("pk", "number").first(),
         "can_reverse": voucher.status == VoucherStatus.POSTED
-        and request.membership.has_role(Role.ACCOUNTANT),
+        and voucher.reversal_of_id is None
+        and may_reverse(request.membership, voucher.voucher_type),
     }
     return render(request, "accounting/voucher_detail.html", context)
 
 
-@organization_role_required(Role.ACCOUNTANT)
-@require_POST
+def may_reverse(membership: Membership, voucher_type: VoucherType) -> bool:
+    """An accountant may reverse, and so may whoever may post the voucher's type."""
+    return membership.has_role(Role.ACCOUNTANT) or membership.has_role(voucher_type.poster_role)
+
+
+@organization_role_required(Role.CLERK)
+@require_http_methods(["GET", "POST"])
 def voucher_reverse(request: OrganizationRequest, pk: int) -> HttpResponse:
-    voucher = organization_object_or_404(request, Voucher.objects.all(), pk=pk)
-    try:
-        reversal = posting.voucher_reverse(voucher=voucher, user=request.user)
-    except VoucherRejected as rejected:
-        for message in rejected.messages:
-            messages.error(request, message)
-        return redirect("voucher-detail", pk=voucher.pk)
-    messages.success(request, f"{voucher.number} is reversed by {reversal.number}.")
-    return redirect("voucher-detail", pk=reversal.pk)
+    """Asks for the reversal's date and reason (GET), then posts the reversal (POST)."""
+    voucher = organization_object_or_404(
+        request, Voucher.objects.select_related("voucher_type"), pk=pk
+    )
+    if not may_reverse(request.membership, voucher.voucher_type):
+        return forbidden(
+            request,
+            f"Reversing a {voucher.voucher_type.name.lower()} voucher needs the accountant role "
+            f"or the {voucher.voucher_type.get_poster_role_display().lower()} role.",
+        )
+    default_date = posting.reversal_default_date(voucher=voucher, today=timezone.localdate())
+    form = ReversalForm(request.POST or None, initial={"date": default_date})
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            reversal = posting.voucher_reverse(
+                voucher=voucher,
+                user=request.user,
+                on=form.cleaned_data["date"],
+                reason=form.cleaned_data["reason"],
+            )
+        except VoucherRejected as rejected:
+            problems = rejected.messages
+        else:
+            messages.success(request, f"{voucher.number} is reversed by {reversal.number}.")
+            return redirect("voucher-detail", pk=reversal.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "accounting/voucher_reverse.html",
+        {"voucher": voucher, "form": form, "problems": problems},
+        status=status,
+    )
 
 
 @organization_role_required(Role.VIEWER)

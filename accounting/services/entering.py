@@ -63,11 +63,10 @@ class EntryOutcome:
     def message(self) -> str:
         voucher = self.voucher
         assert voucher is not None, "a refused entry has no message of success"
-        label = voucher.number or f"Draft #{voucher.pk}"
+        # The voucher's name carries its status only while it is an unnumbered draft.
+        label = str(voucher) if voucher.status == VoucherStatus.DRAFT else voucher.label
         if self.replayed:
-            return (
-                f"{voucher.number or label} was already saved from this form; nothing was repeated."
-            )
+            return f"{label} was already saved from this form; nothing was repeated."
         if self.posted:
             return f"{voucher.voucher_type.name} voucher {voucher.number} is posted."
         if self.action == EntryAction.SUBMIT:

@@ -110,7 +110,7 @@ def test_trial_balance_is_empty_before_anything_is_posted(posted_books):
 
 def test_reversed_voucher_and_its_reversal_cancel_out(books):
     original = post(books, ("5600", "320.00", ""), ("1120", "", "320.00"))
-    voucher_reverse(voucher=original, user=None)
+    voucher_reverse(reason="Entered in error", voucher=original, user=None)
     report = trial_balance(organization=books.organization, as_of=date(2026, 12, 31))
     assert report.rows == []
 
