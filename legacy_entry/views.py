@@ -187,7 +187,9 @@ def _entry_post(
                 voucher=voucher,
                 status=422,
             )
-        entered = legacy_voucher(legacy_forms=legacy_forms, voucher_type=voucher_type)
+        entered = legacy_voucher(
+            legacy_forms=legacy_forms, voucher_type=voucher_type, stored=voucher
+        )
     try:
         outcome = voucher_enter(
             organization=organization,

@@ -33,7 +33,7 @@ from accounting.models import (
     VoucherType,
 )
 from accounting.services.checks import Problem, VoucherRejected
-from accounting.services.inputs import LineInput, VoucherInput
+from accounting.services.inputs import LineInput, VoucherInput, data_kept
 from legacy_entry.forms import COUNTERPART, INVOICE, JOURNAL, VoucherForm, voucher_form_class
 from legacy_entry.screen_forms import LegacyForms
 
@@ -193,8 +193,14 @@ def _invoice_lines(
     return inputs, sources
 
 
-def legacy_voucher(*, legacy_forms: LegacyForms, voucher_type: VoucherType) -> LegacyVoucher:
-    """The voucher a valid legacy entry makes, stamped as entered through the legacy channel."""
+def legacy_voucher(
+    *, legacy_forms: LegacyForms, voucher_type: VoucherType, stored: Voucher | None = None
+) -> LegacyVoucher:
+    """The voucher a valid legacy entry makes, stamped as entered through the legacy channel.
+
+    Saving the `stored` voucher keeps the values of its `data` this form does not show (a field
+    the configuration-driven screen added), so a rollback to this screen loses nothing.
+    """
     header_form = legacy_forms.header
     header = header_form.cleaned_data
     lines = [(index, form.cleaned_data) for index, form in legacy_forms.lines.filled_forms()]
@@ -214,7 +220,12 @@ def legacy_voucher(*, legacy_forms: LegacyForms, voucher_type: VoucherType) -> L
         reference=header.get("reference") or "",
         narration=header.get("narration") or "",
         party_id=_pk(header.get("party")),
-        data={name: stored_value(header.get(name)) for name in header_form.data_field_names()},
+        data=data_kept(
+            stored=stored.data if stored is not None else {},
+            entered={
+                name: stored_value(header.get(name)) for name in header_form.data_field_names()
+            },
+        ),
         entry_channel=EntryChannel.LEGACY,
     )
     return LegacyVoucher(voucher_input=voucher_input, sources=sources)
