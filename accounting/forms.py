@@ -72,6 +72,25 @@ class TrialBalanceForm(forms.Form):
         return (self.cleaned_data.get("as_of") if self.is_valid() else None) or default
 
 
+class PeriodForm(forms.Form):
+    start = _date_field("From")
+    end = _date_field("To")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end date must not be before the start date.")
+        return cleaned
+
+    def period_or(self, start: date, end: date) -> tuple[date, date]:
+        """The period asked for, or the defaults for what was not given or not valid."""
+        if not self.is_valid():
+            return start, end
+        chosen_start = self.cleaned_data.get("start") or start
+        return chosen_start, self.cleaned_data.get("end") or max(end, chosen_start)
+
+
 class AccountLedgerForm(forms.Form):
     account = forms.ModelChoiceField(
         label="Account", queryset=Account.objects.none(), empty_label="Choose an account"

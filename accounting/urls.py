@@ -7,6 +7,11 @@ from accounting import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("reports/trial-balance/", views.trial_balance, name="trial-balance"),
+    path(
+        "reports/period-trial-balance/",
+        views.period_trial_balance,
+        name="period-trial-balance",
+    ),
     path("reports/account-ledger/", views.account_ledger, name="account-ledger"),
     path("vouchers/", views.voucher_list, name="voucher-list"),
     path("vouchers/<int:pk>/", views.voucher_detail, name="voucher-detail"),

@@ -17,6 +17,7 @@ from accounting import selectors
 from accounting.csv_export import csv_rows_write, download_filename
 from accounting.forms import (
     AccountLedgerForm,
+    PeriodForm,
     ReversalForm,
     TrialBalanceForm,
     VoucherFilterForm,
@@ -66,6 +67,24 @@ def trial_balance(request: OrganizationRequest) -> HttpResponse:
     return render(request, "accounting/trial_balance.html", {"form": form, "report": report})
 
 
+@organization_role_required(Role.VIEWER)
+@require_GET
+def period_trial_balance(request: OrganizationRequest) -> HttpResponse:
+    """Opening, debits, credits and closing per account for a period, with group subtotals."""
+    today = timezone.localdate()
+    organization = request.organization
+    default_start = _year_start(organization.pk, today)
+    form = PeriodForm(request.GET or None, initial={"start": default_start, "end": today})
+    start, end = form.period_or(default_start, today)
+    report = selectors.period_trial_balance(organization=organization, start=start, end=end)
+    if _wants_csv(request):
+        filename = download_filename(
+            "period-trial-balance", organization.slug, start.isoformat(), end.isoformat()
+        )
+        return _csv_download(filename, report.csv_rows())
+    return render(request, "accounting/period_trial_balance.html", {"form": form, "report": report})
+
+
 def _year_start(organization_id: int, on: date) -> date:
     """The start of the fiscal year containing `on`, or 1 January when no year contains it."""
     start = (
@@ -109,6 +128,11 @@ def account_ledger(request: OrganizationRequest) -> HttpResponse:
 def voucher_list(request: OrganizationRequest) -> HttpResponse:
     form = VoucherFilterForm(request.GET or None, organization=request.organization)
     vouchers = selectors.voucher_list(organization=request.organization, filters=form.filters())
+    if _wants_csv(request):
+        filename = download_filename(
+            "vouchers", request.organization.slug, timezone.localdate().isoformat()
+        )
+        return _csv_download(filename, selectors.voucher_list_csv_rows(vouchers))
     page = Paginator(vouchers, VOUCHERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "accounting/voucher_list.html", {"form": form, "page": page})
 
@@ -136,6 +160,7 @@ def voucher_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
         "entries": voucher.ledger_entries.select_related("account", "party").order_by("line_order"),
         "history": history.select_related("history_user").order_by("-history_date", "-history_id"),
         "reversed_by": Voucher.objects.filter(reversal_of=voucher).only("pk", "number").first(),
+        "data_fields": selectors.voucher_data_fields(voucher=voucher),
         "can_reverse": voucher.status == VoucherStatus.POSTED
         and voucher.reversal_of_id is None
         and may_reverse(request.membership, voucher.voucher_type),
