@@ -476,9 +476,8 @@ def posted_balance(
     account: Account | None = None,
     party: Party | None = None,
 ) -> PostedBalance:
-    """What is posted to an account, or a party (on any account), up to and including `on`.
-
-    One query.
+    """What is posted to an account, or owed by or to a party (its entries on its control
+    account; on every account when it has none), up to and including `on`. One query.
     """
     if (account is None) == (party is None):
         raise ValueError("Ask for the balance of one account or one party.")
@@ -486,7 +485,10 @@ def posted_balance(
     if account is not None:
         entries = entries.filter(account=account)
     else:
+        assert party is not None
         entries = entries.filter(party=party)
+        if party.control_account_id is not None:
+            entries = entries.filter(account_id=party.control_account_id)
     totals = entries.aggregate(debit=Sum("debit"), credit=Sum("credit"))
     return PostedBalance(on=on, balance=_money(totals["debit"]) - _money(totals["credit"]))
 

@@ -25,13 +25,15 @@ from accounting.forms import (
 from accounting.middleware import SESSION_KEY
 from accounting.models import FiscalYear, Membership, Role, Voucher, VoucherStatus, VoucherType
 from accounting.permissions import (
+    LEDGER_READ_ROLE,
     OrganizationRequest,
     forbidden,
     organization_object_or_404,
     organization_role_required,
 )
-from accounting.services import posting
+from accounting.services import entering, posting
 from accounting.services.checks import VoucherRejected
+from accounting.services.entry_rules import EntryRefused
 
 VOUCHERS_PER_PAGE = 50
 
@@ -97,7 +99,7 @@ def _year_start(organization_id: int, on: date) -> date:
     return start or date(on.year, 1, 1)
 
 
-@organization_role_required(Role.VIEWER)
+@organization_role_required(LEDGER_READ_ROLE)
 @require_GET
 def account_ledger(request: OrganizationRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -161,6 +163,8 @@ def voucher_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
         "history": history.select_related("history_user").order_by("-history_date", "-history_id"),
         "reversed_by": Voucher.objects.filter(reversal_of=voucher).only("pk", "number").first(),
         "data_fields": selectors.voucher_data_fields(voucher=voucher),
+        "can_give_up": voucher.is_editable and request.membership.has_role(Role.CLERK),
+        "can_duplicate": request.membership.has_role(Role.CLERK),
         "can_reverse": voucher.status == VoucherStatus.POSTED
         and voucher.reversal_of_id is None
         and may_reverse(request.membership, voucher.voucher_type),
@@ -209,6 +213,81 @@ def voucher_reverse(request: OrganizationRequest, pk: int) -> HttpResponse:
         {"voucher": voucher, "form": form, "problems": problems},
         status=status,
     )
+
+
+@organization_role_required(Role.CLERK)
+@require_POST
+def voucher_duplicate(request: OrganizationRequest, pk: int) -> HttpResponse:
+    """A new draft with the voucher's header and lines, dated today, opened in the entry screen."""
+    voucher = organization_object_or_404(
+        request, Voucher.objects.select_related("voucher_type", "organization"), pk=pk
+    )
+    try:
+        outcome = entering.voucher_duplicate(
+            voucher=voucher,
+            membership=request.membership,
+            user=request.user,
+            on=timezone.localdate(),
+        )
+    except EntryRefused as refused:
+        return forbidden(request, refused.message)
+    except VoucherRejected as rejected:
+        for message in rejected.messages:
+            messages.error(request, message)
+        return redirect("voucher-detail", pk=voucher.pk)
+    assert outcome.voucher is not None
+    messages.success(
+        request, f"{outcome.voucher} is a copy of {voucher.label}, dated today: check it and save."
+    )
+    return redirect("entry-edit", pk=outcome.voucher.pk)
+
+
+def _draft_give_up(request: OrganizationRequest, pk: int, *, deleting: bool) -> HttpResponse:
+    voucher = organization_object_or_404(
+        request, Voucher.objects.select_related("voucher_type", "organization"), pk=pk
+    )
+    verb = "delete" if deleting else "cancel"
+    problems: list[str] = []
+    if request.method == "POST":
+        try:
+            if deleting:
+                entering.entry_delete(
+                    voucher=voucher, membership=request.membership, user=request.user
+                )
+            else:
+                entering.entry_cancel(
+                    voucher=voucher, membership=request.membership, user=request.user
+                )
+        except EntryRefused as refused:
+            return forbidden(request, refused.message)
+        except VoucherRejected as rejected:
+            problems = rejected.messages
+        else:
+            if deleting:
+                messages.success(request, f"{voucher} is deleted.")
+                return redirect("voucher-list")
+            messages.success(request, f"{voucher.label} is cancelled.")
+            return redirect("voucher-detail", pk=voucher.pk)
+    return render(
+        request,
+        "accounting/voucher_give_up.html",
+        {"voucher": voucher, "verb": verb, "deleting": deleting, "problems": problems},
+        status=400 if problems else 200,
+    )
+
+
+@organization_role_required(Role.CLERK)
+@require_http_methods(["GET", "POST"])
+def voucher_cancel(request: OrganizationRequest, pk: int) -> HttpResponse:
+    """Asks (GET), then cancels (POST) an unposted voucher; it stays on record, cancelled."""
+    return _draft_give_up(request, pk, deleting=False)
+
+
+@organization_role_required(Role.CLERK)
+@require_http_methods(["GET", "POST"])
+def voucher_delete(request: OrganizationRequest, pk: int) -> HttpResponse:
+    """Asks (GET), then deletes (POST) a draft that was never submitted."""
+    return _draft_give_up(request, pk, deleting=True)
 
 
 @organization_role_required(Role.VIEWER)
