@@ -27,3 +27,18 @@ def test_a_new_entry_offers_none_of_them(books, client):
     client.force_login(books.member("clerk"))
     html = client.get(new_url("PV")).content.decode()
     assert "/duplicate/" not in html and "/delete/" not in html
+
+
+def test_the_heading_names_the_draft_once_with_its_date_as_the_organization_writes_it(
+    books, client
+):
+    seed(books)
+    books.organization.date_format = "%d/%m/%Y"
+    books.organization.save()
+    client.force_login(books.member("clerk"))
+    response = client.post(new_url("PV"), entry_data(books, "PV"), follow=True)
+    voucher = Voucher.objects.get()
+
+    assert response.context["heading"] == f"Payment voucher PV #{voucher.pk} of 15/03/2026"
+    assert f"Draft PV #{voucher.pk} is saved." in response.content.decode()
+    assert "Draft Draft" not in response.content.decode()
