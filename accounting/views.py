@@ -206,11 +206,14 @@ def voucher_reverse(request: OrganizationRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{voucher.number} is reversed by {reversal.number}.")
             return redirect("voucher-detail", pk=reversal.pk)
+    blocked = [problem.describe(voucher.label) for problem in posting.reversal_problems(voucher)]
+    if request.method == "GET":
+        problems = blocked
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "accounting/voucher_reverse.html",
-        {"voucher": voucher, "form": form, "problems": problems},
+        {"voucher": voucher, "form": form, "problems": problems, "blocked": bool(blocked)},
         status=status,
     )
 

@@ -239,9 +239,9 @@ def reversal_default_date(*, voucher: Voucher, today: date) -> date:
     return today
 
 
-def _reversal_problems(original: Voucher, *, reason: str) -> list[Problem]:
-    """What stops a voucher from being reversed: a reversal is not undone by another, a
-    voucher is reversed once, only a posted voucher is reversed, and the reason is said."""
+def reversal_problems(original: Voucher) -> list[Problem]:
+    """What stops a voucher from being reversed, whatever the date and reason: a reversal is
+    not undone by another, a voucher is reversed once, only a posted voucher is reversed."""
     problems: list[Problem] = []
     if original.reversal_of_id is not None:
         problems.append(
@@ -266,10 +266,6 @@ def _reversal_problems(original: Voucher, *, reason: str) -> list[Problem]:
                 rule="status",
             )
         )
-    if not reason.strip():
-        problems.append(
-            Problem("needs a reason for the reversal", field="reason", rule="reversal_reason")
-        )
     return problems
 
 
@@ -289,7 +285,11 @@ def voucher_reverse(
             .select_related("voucher_type", "organization")
             .get(pk=voucher.pk)
         )
-        problems = _reversal_problems(original, reason=reason)
+        problems = reversal_problems(original)
+        if not reason:
+            problems.append(
+                Problem("needs a reason for the reversal", field="reason", rule="reversal_reason")
+            )
         if problems:
             raise VoucherRejected(str(original), problems)
         lines = [

@@ -105,6 +105,8 @@ def test_a_reversal_cannot_be_reversed(client, books, posted):
     sign_in(client, books, Role.ACCOUNTANT)
     page = client.get(reverse("voucher-detail", args=[reversal.pk])).content.decode()
     assert "/reverse/" not in page
+    confirmation = client.get(reverse("voucher-reverse", args=[reversal.pk])).content.decode()
+    assert "is itself a reversal" in confirmation and 'name="reason"' not in confirmation
     response = client.post(
         reverse("voucher-reverse", args=[reversal.pk]),
         {"date": "2026-03-15", "reason": "undo the undo"},
