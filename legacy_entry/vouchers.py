@@ -193,6 +193,19 @@ def _invoice_lines(
     return inputs, sources
 
 
+def _line_data_keep(stored: Voucher, inputs: Sequence[LineInput]) -> None:
+    """Each entered line keeps the values its stored counterpart (same place among the entered
+    lines) holds and this form does not show, such as a column the configuration added."""
+    kept = [
+        data
+        for data in stored.lines.order_by("order", "id").values_list("data", flat=True)
+        if not data.get(GENERATED)
+    ]
+    entered = [line for line in inputs if not line.data.get(GENERATED)]
+    for line, data in zip(entered, kept, strict=False):
+        line.data = data_kept(stored=data, entered=line.data)
+
+
 def legacy_voucher(
     *, legacy_forms: LegacyForms, voucher_type: VoucherType, stored: Voucher | None = None
 ) -> LegacyVoucher:
@@ -213,6 +226,8 @@ def legacy_voucher(
         inputs, sources = _invoice_lines(header, lines, side)
     else:  # pragma: no cover - the forms define only the three rules
         raise ValueError(f"unknown posting rule {rule!r}")
+    if stored is not None:
+        _line_data_keep(stored, inputs)
     voucher_input = VoucherInput(
         voucher_type=voucher_type,
         date=header["date"],

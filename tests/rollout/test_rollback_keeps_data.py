@@ -115,3 +115,28 @@ def test_a_legacy_draft_opens_and_saves_in_the_configuration_screen(books, clien
     assert voucher.entry_channel == EntryChannel.CONFIG
     assert voucher.config_version == config_for(books, "PV").version
     assert (voucher.data["cheque_number"], voucher.data["approval_note"]) == ("000452", NOTE)
+
+
+def test_a_line_value_the_legacy_screen_does_not_show_is_kept(books, client, accountant):
+    config = config_for(books, "PV")
+    definition = copy.deepcopy(config.definition)
+    definition["line_fields"].append(
+        {"key": "cost_centre", "label": "Cost centre", "type": "text", "max_length": 20}
+    )
+    definition["layout"]["line_columns"].append({"field": "cost_centre", "width": 20})
+    config_update(config=config, definition=definition)
+    example = config_for(books, "PV").definition["examples"][0]["lines"]
+    lines = [{**line, "cost_centre": f"CC-{n}"} for n, line in enumerate(example, start=1)]
+    data = entry_data(books, "PV", lines=lines, action="save")
+    with override_flag(FLAG_NAME, active=True):
+        client.post(reverse("entry-new", args=["PV"]), data)
+    voucher = Voucher.objects.get()
+
+    legacy_resave(client, voucher, narration="changed in the legacy screen")
+
+    kept = [
+        line.data.get("cost_centre")
+        for line in voucher.lines.order_by("order", "id")
+        if not line.data.get("generated")
+    ]
+    assert kept == [f"CC-{n}" for n in range(1, len(example) + 1)]
