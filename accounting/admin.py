@@ -60,7 +60,7 @@ class OrganizationAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
     """An organization admin changes their own organization; only superusers add or delete one."""
 
     organization_path = "pk"
-    list_display = ["slug", "name", "base_currency", "created_at"]
+    list_display = ["slug", "name", "base_currency", "date_format", "created_at"]
     search_fields = ["slug", "name"]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from django import forms
 
+from accounting.dates import date_input_formats
 from accounting.models import Account, Organization, Party, VoucherStatus, VoucherType
 from accounting.selectors import VoucherFilters, report_accounts
 from accounting.services.checks import parse_amount
@@ -23,8 +24,20 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+class OrganizationDateField(forms.DateField):
+    """A date typed as ISO or as the active organization writes dates (`DD/MM/YYYY` …)."""
+
+    @property  # type: ignore[override]
+    def input_formats(self) -> list[str]:
+        return date_input_formats()
+
+    @input_formats.setter
+    def input_formats(self, value: object) -> None:
+        """The formats follow the organization; a fixed list given to the field is not kept."""
+
+
 def _date_field(label: str, *, required: bool = False) -> forms.DateField:
-    return forms.DateField(label=label, required=required, widget=DateInput())
+    return OrganizationDateField(label=label, required=required, widget=DateInput())
 
 
 class AmountField(forms.DecimalField):
@@ -57,6 +70,25 @@ class TrialBalanceForm(forms.Form):
 
     def as_of_or(self, default: date) -> date:
         return (self.cleaned_data.get("as_of") if self.is_valid() else None) or default
+
+
+class PeriodForm(forms.Form):
+    start = _date_field("From")
+    end = _date_field("To")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end date must not be before the start date.")
+        return cleaned
+
+    def period_or(self, start: date, end: date) -> tuple[date, date]:
+        """The period asked for, or the defaults for what was not given or not valid."""
+        if not self.is_valid():
+            return start, end
+        chosen_start = self.cleaned_data.get("start") or start
+        return chosen_start, self.cleaned_data.get("end") or max(end, chosen_start)
 
 
 class AccountLedgerForm(forms.Form):
@@ -132,3 +164,14 @@ class VoucherFilterForm(forms.Form):
             amount_min=data["amount_min"],
             amount_max=data["amount_max"],
         )
+
+
+class ReversalForm(forms.Form):
+    """The date a reversal is posted on and why: both asked before anything is written."""
+
+    date = OrganizationDateField(label="Reversal date", widget=DateInput())
+    reason = forms.CharField(
+        label="Reason",
+        max_length=200,
+        help_text="Written into the reversal's narration, e.g. “entered twice”.",
+    )

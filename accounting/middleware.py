@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from accounting.models import Membership
+from accounting.dates import date_format_active
+from accounting.models import DateFormat, Membership
 
 SESSION_KEY = "active_organization_id"
 
@@ -23,7 +24,10 @@ class ActiveOrganizationMiddleware:
             if membership is not None:
                 request.membership = membership  # type: ignore[attr-defined]
                 request.organization = membership.organization  # type: ignore[attr-defined]
-        return self.get_response(request)
+        organization = request.organization  # type: ignore[attr-defined]
+        pattern = organization.date_format if organization is not None else DateFormat.ISO
+        with date_format_active(pattern):
+            return self.get_response(request)
 
     @staticmethod
     def active_membership(request: HttpRequest) -> Membership | None:

@@ -52,10 +52,25 @@ class ImmutableRecordError(Exception):
     """Raised when code tries to change a posted voucher or a ledger row."""
 
 
+class DateFormat(models.TextChoices):
+    """How an organization's pages write a date; the value is a strftime pattern."""
+
+    ISO = "%Y-%m-%d", "YYYY-MM-DD"
+    DAY_MONTH_YEAR = "%d/%m/%Y", "DD/MM/YYYY"
+    MONTH_DAY_YEAR = "%m/%d/%Y", "MM/DD/YYYY"
+    DAY_MON_YEAR = "%d %b %Y", "DD Mon YYYY"
+
+
 class Organization(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     base_currency = models.CharField(max_length=3, default="USD")
+    date_format = models.CharField(
+        max_length=20,
+        choices=DateFormat.choices,
+        default=DateFormat.ISO,
+        help_text="How dates are shown on this organization's pages; forms also accept ISO.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -429,6 +444,11 @@ class Voucher(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"Draft {self.voucher_type.code} #{self.pk}"
+
+    @property
+    def label(self) -> str:
+        """The voucher's name without its status: its number, or its type and id until posted."""
+        return self.number or f"{self.voucher_type.code} #{self.pk}"
 
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any, *, fetch_mode: Any = None) -> Voucher:

@@ -25,6 +25,10 @@ class OrganizationRequest(HttpRequest):
     membership: Membership
 
 
+# The least role that may read the ledger: the account ledger, the reports, a posted balance.
+LEDGER_READ_ROLE = Role.VIEWER
+
+
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "accounting/forbidden.html", {"message": message}, status=403)
 

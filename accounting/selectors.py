@@ -3,6 +3,7 @@ voucher may name, one organization each."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from accounting.dates import date_show
 from accounting.models import (
     ZERO,
     Account,
@@ -38,6 +40,19 @@ from accounting.models import (
 CENT = Decimal("0.01")
 TRIAL_BALANCE_COLUMNS = ("code", "name", "debit", "credit")
 ACCOUNT_LEDGER_COLUMNS = ("date", "voucher", "description", "debit", "credit", "balance")
+PERIOD_TRIAL_BALANCE_COLUMNS = ("group", "code", "name", "opening", "debit", "credit", "closing")
+VOUCHER_LIST_COLUMNS = (
+    "date",
+    "number",
+    "type",
+    "status",
+    "reference",
+    "party",
+    "narration",
+    "debit",
+    "credit",
+)
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _money(value: Decimal | None) -> Decimal:
@@ -72,6 +87,7 @@ class TrialBalance:
         yield list(TRIAL_BALANCE_COLUMNS)
         for row in self.rows:
             yield [row.code, row.name, str(row.debit), str(row.credit)]
+        yield ["", "Total", str(self.total_debit), str(self.total_credit)]
 
 
 def trial_balance(*, organization: Organization, as_of: date) -> TrialBalance:
@@ -171,7 +187,8 @@ class AccountLedger:
         return _side(self.closing_balance)
 
     def csv_rows(self) -> Iterator[list[str]]:
-        """Header, opening balance, one row per entry, closing balance; balances debit positive."""
+        """Header, opening balance, one row per entry, the period's totals, and the closing
+        balance in the balance column alone; balances debit positive."""
         yield list(ACCOUNT_LEDGER_COLUMNS)
         yield [self.start.isoformat(), "", "Opening balance", "", "", str(self.opening_balance)]
         for row in self.rows:
@@ -183,14 +200,8 @@ class AccountLedger:
                 str(row.credit),
                 str(row.balance),
             ]
-        yield [
-            self.end.isoformat(),
-            "",
-            "Closing balance",
-            str(self.total_debit),
-            str(self.total_credit),
-            str(self.closing_balance),
-        ]
+        yield ["", "", "Total for the period", str(self.total_debit), str(self.total_credit), ""]
+        yield [self.end.isoformat(), "", "Closing balance", "", "", str(self.closing_balance)]
 
 
 class AccountOfAnotherOrganization(ValueError):
@@ -387,3 +398,248 @@ def active_parties(*, organization: Organization, role: str | None = None) -> Qu
 def user_organizations(*, user: AbstractBaseUser) -> list[Organization]:
     """The organizations the user is a member of, by name: the choices of the switcher."""
     return list(Organization.objects.filter(memberships__user_id=user.pk).order_by("name"))
+
+
+def voucher_list_csv_rows(vouchers: QuerySet[Voucher]) -> Iterator[list[str]]:
+    """The voucher list as the CSV download has it: header, then one row per voucher."""
+    yield list(VOUCHER_LIST_COLUMNS)
+    for voucher in vouchers.iterator(chunk_size=500):
+        yield [
+            voucher.date.isoformat(),
+            voucher.number or "",
+            voucher.voucher_type.code,
+            voucher.status,
+            voucher.reference,
+            voucher.party.name if voucher.party else "",
+            voucher.narration,
+            str(_money(voucher.total_debit)),  # type: ignore[attr-defined]
+            str(_money(voucher.total_credit)),  # type: ignore[attr-defined]
+        ]
+
+
+# --- what an entry took, for the voucher page ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataField:
+    label: str
+    value: str
+
+
+def data_label(key: str) -> str:
+    """A stored `data` key as a label: `cheque_number` is "Cheque number"."""
+    words = key.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _data_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return date_show(date.fromisoformat(value))
+    if isinstance(value, list | dict):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def voucher_data_fields(*, voucher: Voucher) -> list[DataField]:
+    """The values an entry screen kept in the voucher's `data` (cheque number, cheque date …),
+    labelled from their keys, empty ones left out. No query."""
+    return [
+        DataField(label=data_label(key), value=_data_value(value))
+        for key, value in voucher.data.items()
+        if value not in (None, "", [], {})
+    ]
+
+
+# --- a posted balance beside the entry ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostedBalance:
+    on: date
+    balance: Decimal  # debit positive
+
+    @property
+    def amount(self) -> Decimal:
+        return abs(self.balance)
+
+    @property
+    def side(self) -> str:
+        return _side(self.balance)
+
+
+def posted_balance(
+    *,
+    organization: Organization,
+    on: date,
+    account: Account | None = None,
+    party: Party | None = None,
+) -> PostedBalance:
+    """What is posted to an account, or owed by or to a party (its entries on its control
+    account; on every account when it has none), up to and including `on`. One query.
+    """
+    if (account is None) == (party is None):
+        raise ValueError("Ask for the balance of one account or one party.")
+    entries = LedgerEntry.objects.filter(organization=organization, date__lte=on)
+    if account is not None:
+        entries = entries.filter(account=account)
+    else:
+        assert party is not None
+        entries = entries.filter(party=party)
+        if party.control_account_id is not None:
+            entries = entries.filter(account_id=party.control_account_id)
+    totals = entries.aggregate(debit=Sum("debit"), credit=Sum("credit"))
+    return PostedBalance(on=on, balance=_money(totals["debit"]) - _money(totals["credit"]))
+
+
+# --- a trial balance for a period ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodBalanceRow:
+    account_id: int
+    code: str
+    name: str
+    opening: Decimal  # debit positive
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.debit - self.credit
+
+
+@dataclass(frozen=True)
+class PeriodBalanceGroup:
+    """The accounts under one group account (or under none), with their subtotals."""
+
+    code: str
+    name: str
+    rows: list[PeriodBalanceRow]
+
+    @property
+    def opening(self) -> Decimal:
+        return sum((row.opening for row in self.rows), ZERO)
+
+    @property
+    def debit(self) -> Decimal:
+        return sum((row.debit for row in self.rows), ZERO)
+
+    @property
+    def credit(self) -> Decimal:
+        return sum((row.credit for row in self.rows), ZERO)
+
+    @property
+    def closing(self) -> Decimal:
+        return sum((row.closing for row in self.rows), ZERO)
+
+
+@dataclass(frozen=True)
+class PeriodTrialBalance:
+    organization: Organization
+    start: date
+    end: date
+    groups: list[PeriodBalanceGroup]
+
+    @property
+    def opening(self) -> Decimal:
+        return sum((group.opening for group in self.groups), ZERO)
+
+    @property
+    def debit(self) -> Decimal:
+        return sum((group.debit for group in self.groups), ZERO)
+
+    @property
+    def credit(self) -> Decimal:
+        return sum((group.credit for group in self.groups), ZERO)
+
+    @property
+    def closing(self) -> Decimal:
+        return sum((group.closing for group in self.groups), ZERO)
+
+    def csv_rows(self) -> Iterator[list[str]]:
+        """Header, each group's accounts then its subtotal, then the grand total; balances debit
+        positive."""
+        yield list(PERIOD_TRIAL_BALANCE_COLUMNS)
+        for group in self.groups:
+            for row in group.rows:
+                yield [
+                    group.code,
+                    row.code,
+                    row.name,
+                    str(row.opening),
+                    str(row.debit),
+                    str(row.credit),
+                    str(row.closing),
+                ]
+            yield [
+                group.code,
+                "",
+                f"Subtotal {group.name}",
+                str(group.opening),
+                str(group.debit),
+                str(group.credit),
+                str(group.closing),
+            ]
+        yield [
+            "",
+            "",
+            "Total",
+            str(self.opening),
+            str(self.debit),
+            str(self.credit),
+            str(self.closing),
+        ]
+
+
+def period_trial_balance(
+    *, organization: Organization, start: date, end: date
+) -> PeriodTrialBalance:
+    """Per posting account: the balance before `start`, the debits and credits from `start` to
+    `end`, and the closing balance; grouped under each account's group account, with subtotals.
+
+    One grouped query whatever the number of accounts; accounts with nothing before or during
+    the period are left out.
+    """
+    in_period = Q(date__gte=start, date__lte=end)
+    before = Q(date__lt=start)
+    totals = (
+        LedgerEntry.objects.filter(organization=organization, date__lte=end)
+        .values(
+            "account_id",
+            "account__code",
+            "account__name",
+            "account__parent__code",
+            "account__parent__name",
+        )
+        .annotate(
+            debit_before=Sum("debit", filter=before),
+            credit_before=Sum("credit", filter=before),
+            debit_sum=Sum("debit", filter=in_period),
+            credit_sum=Sum("credit", filter=in_period),
+        )
+        .order_by("account__parent__code", "account__code")
+    )
+    groups: dict[str, PeriodBalanceGroup] = {}
+    for total in totals:
+        row = PeriodBalanceRow(
+            account_id=total["account_id"],
+            code=total["account__code"],
+            name=total["account__name"],
+            opening=_money(total["debit_before"]) - _money(total["credit_before"]),
+            debit=_money(total["debit_sum"]),
+            credit=_money(total["credit_sum"]),
+        )
+        if not (row.opening or row.debit or row.credit):
+            continue
+        code = total["account__parent__code"] or ""
+        group = groups.get(code)
+        if group is None:
+            group = groups[code] = PeriodBalanceGroup(
+                code=code, name=total["account__parent__name"] or "Ungrouped", rows=[]
+            )
+        group.rows.append(row)
+    return PeriodTrialBalance(
+        organization=organization, start=start, end=end, groups=list(groups.values())
+    )

@@ -7,9 +7,17 @@ from accounting import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("reports/trial-balance/", views.trial_balance, name="trial-balance"),
+    path(
+        "reports/period-trial-balance/",
+        views.period_trial_balance,
+        name="period-trial-balance",
+    ),
     path("reports/account-ledger/", views.account_ledger, name="account-ledger"),
     path("vouchers/", views.voucher_list, name="voucher-list"),
     path("vouchers/<int:pk>/", views.voucher_detail, name="voucher-detail"),
     path("vouchers/<int:pk>/reverse/", views.voucher_reverse, name="voucher-reverse"),
+    path("vouchers/<int:pk>/duplicate/", views.voucher_duplicate, name="voucher-duplicate"),
+    path("vouchers/<int:pk>/cancel/", views.voucher_cancel, name="voucher-cancel"),
+    path("vouchers/<int:pk>/delete/", views.voucher_delete, name="voucher-delete"),
     path("organization/switch/", views.organization_switch, name="organization-switch"),
 ]

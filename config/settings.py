@@ -89,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounting.context_processors.active_organization",
             ],
+            # `{{ value|org_date }}` on every page: dates as the organization writes them.
+            "builtins": ["accounting.templatetags.accounting_dates"],
         },
     },
 ]

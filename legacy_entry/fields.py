@@ -16,7 +16,7 @@ from django import forms
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from accounting.forms import AmountField, DateInput
+from accounting.forms import AmountField, DateInput, OrganizationDateField
 from accounting.models import Account, AccountSubtype, AccountType, Organization, Party, PartyRole
 from accounting.selectors import active_parties, postable_accounts
 
@@ -139,7 +139,7 @@ class PartyChoiceField(CodeChoiceField):
 
 
 def date_field(label: str = "Date", *, required: bool = False) -> forms.DateField:
-    return forms.DateField(
+    return OrganizationDateField(
         label=label,
         required=required,
         widget=DateInput(),

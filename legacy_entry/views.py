@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounting.dates import date_show
 from accounting.entry_pages import (
     OutcomeListener,
     ignore_outcome,
@@ -65,7 +66,9 @@ def _render(
         title = f"New {voucher_type.name.lower()} voucher"
         action_url = reverse("entry-new", args=[voucher_type.code])
     else:
-        title = f"Edit {voucher_type.name.lower()} voucher {voucher}"
+        title = (
+            f"Edit {voucher_type.name.lower()} voucher {voucher.label} of {date_show(voucher.date)}"
+        )
         action_url = reverse("entry-edit", args=[voucher.pk])
     context: dict[str, Any] = {
         "title": title,
@@ -184,7 +187,9 @@ def _entry_post(
                 voucher=voucher,
                 status=422,
             )
-        entered = legacy_voucher(legacy_forms=legacy_forms, voucher_type=voucher_type)
+        entered = legacy_voucher(
+            legacy_forms=legacy_forms, voucher_type=voucher_type, stored=voucher
+        )
     try:
         outcome = voucher_enter(
             organization=organization,

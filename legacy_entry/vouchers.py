@@ -33,7 +33,7 @@ from accounting.models import (
     VoucherType,
 )
 from accounting.services.checks import Problem, VoucherRejected
-from accounting.services.inputs import LineInput, VoucherInput
+from accounting.services.inputs import LineInput, VoucherInput, data_kept
 from legacy_entry.forms import COUNTERPART, INVOICE, JOURNAL, VoucherForm, voucher_form_class
 from legacy_entry.screen_forms import LegacyForms
 
@@ -193,8 +193,27 @@ def _invoice_lines(
     return inputs, sources
 
 
-def legacy_voucher(*, legacy_forms: LegacyForms, voucher_type: VoucherType) -> LegacyVoucher:
-    """The voucher a valid legacy entry makes, stamped as entered through the legacy channel."""
+def _line_data_keep(stored: Voucher, inputs: Sequence[LineInput]) -> None:
+    """Each entered line keeps the values its stored counterpart (same place among the entered
+    lines) holds and this form does not show, such as a column the configuration added."""
+    kept = [
+        data
+        for data in stored.lines.order_by("order", "id").values_list("data", flat=True)
+        if not data.get(GENERATED)
+    ]
+    entered = [line for line in inputs if not line.data.get(GENERATED)]
+    for line, data in zip(entered, kept, strict=False):
+        line.data = data_kept(stored=data, entered=line.data)
+
+
+def legacy_voucher(
+    *, legacy_forms: LegacyForms, voucher_type: VoucherType, stored: Voucher | None = None
+) -> LegacyVoucher:
+    """The voucher a valid legacy entry makes, stamped as entered through the legacy channel.
+
+    Saving the `stored` voucher keeps the values of its `data` this form does not show (a field
+    the configuration-driven screen added), so a rollback to this screen loses nothing.
+    """
     header_form = legacy_forms.header
     header = header_form.cleaned_data
     lines = [(index, form.cleaned_data) for index, form in legacy_forms.lines.filled_forms()]
@@ -207,6 +226,8 @@ def legacy_voucher(*, legacy_forms: LegacyForms, voucher_type: VoucherType) -> L
         inputs, sources = _invoice_lines(header, lines, side)
     else:  # pragma: no cover - the forms define only the three rules
         raise ValueError(f"unknown posting rule {rule!r}")
+    if stored is not None:
+        _line_data_keep(stored, inputs)
     voucher_input = VoucherInput(
         voucher_type=voucher_type,
         date=header["date"],
@@ -214,7 +235,12 @@ def legacy_voucher(*, legacy_forms: LegacyForms, voucher_type: VoucherType) -> L
         reference=header.get("reference") or "",
         narration=header.get("narration") or "",
         party_id=_pk(header.get("party")),
-        data={name: stored_value(header.get(name)) for name in header_form.data_field_names()},
+        data=data_kept(
+            stored=stored.data if stored is not None else {},
+            entered={
+                name: stored_value(header.get(name)) for name in header_form.data_field_names()
+            },
+        ),
         entry_channel=EntryChannel.LEGACY,
     )
     return LegacyVoucher(voucher_input=voucher_input, sources=sources)

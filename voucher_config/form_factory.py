@@ -17,7 +17,7 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 
-from accounting.forms import AmountField
+from accounting.forms import AmountField, OrganizationDateField
 from accounting.models import Account, Organization, Party, PartyRole
 from accounting.selectors import active_parties, postable_accounts
 from voucher_config.definition import (
@@ -185,7 +185,7 @@ class FormBuilder:
         )
 
     def create_date_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
+        return OrganizationDateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
 
     def create_amount_field(self, spec: FieldSpec, options: dict[str, Any]) -> forms.Field:
         low, high = spec.get("min_value"), spec.get("max_value")

@@ -30,6 +30,7 @@ urlpatterns = [
         partials.entry_account_search,
         name="entry-account-search",
     ),
+    path("vouchers/<str:type_code>/entry/balance/", partials.entry_balance, name="entry-balance"),
     path(
         "vouchers/<str:type_code>/entry/parties/",
         partials.entry_party_search,

@@ -29,6 +29,7 @@ from accounting.services.checks import (
 )
 from accounting.services.facts import account_facts_for
 from accounting.services.history import (
+    HistoryStamp,
     column_of,
     history_rows_copy,
     history_user,
@@ -307,3 +308,41 @@ def voucher_cancel(*, voucher: Voucher, user: User) -> Voucher:
         user=user,
         stamp={},
     )
+
+
+def voucher_draft_delete(*, voucher: Voucher, user: User, reason: str = "") -> None:
+    """Deletes a draft that was never submitted, with its lines; their history keeps a deletion
+    row each (who, when, why). A voucher that was ever submitted is cancelled instead, so what
+    an approver saw stays on record."""
+    with transaction.atomic():
+        locked = (
+            Voucher.objects.select_for_update().select_related("voucher_type").get(pk=voucher.pk)
+        )
+        label = str(locked)
+        if locked.status != VoucherStatus.DRAFT:
+            raise VoucherRejected(
+                label,
+                [
+                    Problem(
+                        f"is {locked.status}; only a draft can be deleted (cancel it instead)",
+                        rule="status",
+                    )
+                ],
+            )
+        historical = locked.history  # type: ignore[attr-defined]
+        if historical.exclude(status=VoucherStatus.DRAFT).exists():
+            raise VoucherRejected(
+                label,
+                [
+                    Problem(
+                        "was submitted for approval once; cancel it instead of deleting it",
+                        rule="submitted_once",
+                    )
+                ],
+            )
+        stamp = HistoryStamp(user=user, reason=reason or "deleted")
+        for line in locked.lines.all():
+            stamp.apply(line)
+            line.delete()
+        stamp.apply(locked)
+        locked.delete()

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from accounting.models import Membership, Organization, Voucher, VoucherStatus
+from accounting.models import EntryChannel, Membership, Organization, Voucher, VoucherStatus
 from accounting.services.checks import Problem, VoucherRejected
 from accounting.services.drafts import (
     voucher_approve,
+    voucher_cancel,
     voucher_draft_create,
+    voucher_draft_delete,
     voucher_draft_update,
     voucher_submit,
 )
@@ -63,11 +66,10 @@ class EntryOutcome:
     def message(self) -> str:
         voucher = self.voucher
         assert voucher is not None, "a refused entry has no message of success"
-        label = voucher.number or f"Draft #{voucher.pk}"
+        # The voucher's name carries its status only while it is an unnumbered draft.
+        label = str(voucher) if voucher.status == VoucherStatus.DRAFT else voucher.label
         if self.replayed:
-            return (
-                f"{voucher.number or label} was already saved from this form; nothing was repeated."
-            )
+            return f"{label} was already saved from this form; nothing was repeated."
         if self.posted:
             return f"{voucher.voucher_type.name} voucher {voucher.number} is posted."
         if self.action == EntryAction.SUBMIT:
@@ -275,3 +277,62 @@ def _entry_write(
         elif action == EntryAction.POST:
             saved = voucher_post(voucher=saved, user=user)
     return saved
+
+
+# --- what an entry screen offers beside saving: a copy, and giving a draft up ---------------
+
+
+def voucher_duplicate(
+    *, voucher: Voucher, membership: Membership, user: User, on: date
+) -> EntryOutcome:
+    """A new draft with `voucher`'s header and lines, dated `on`, saved the way every entry is
+    (`voucher_enter`: the role and the ledger's checks). The copy is entered with the type's
+    current configuration, whatever version the original was entered with."""
+    voucher_input = VoucherInput(
+        voucher_type=voucher.voucher_type,
+        date=on,
+        lines=stored_lines(voucher),
+        reference=voucher.reference,
+        narration=voucher.narration,
+        party_id=voucher.party_id,
+        data=dict(voucher.data),
+        entry_channel=(
+            voucher.entry_channel
+            if voucher.entry_channel in (EntryChannel.LEGACY, EntryChannel.CONFIG)
+            else EntryChannel.LEGACY
+        ),
+    )
+    return voucher_enter(
+        organization=voucher.organization,
+        membership=membership,
+        user=user,
+        action=EntryAction.SAVE,
+        voucher_input=voucher_input,
+    )
+
+
+def _may_change(*, voucher: Voucher, membership: Membership) -> None:
+    """Refuses (EntryRefused) whoever may not save `voucher`: giving a draft up is theirs."""
+    refusal = entry_refusal(
+        organization=voucher.organization,
+        membership=membership,
+        workflow=EntryWorkflow.of(voucher.voucher_type),
+        action=EntryAction.SAVE,
+        voucher=voucher,
+        type_name=voucher.voucher_type.name,
+    )
+    if refusal is not None:
+        raise refusal
+
+
+def entry_cancel(*, voucher: Voucher, membership: Membership, user: User) -> Voucher:
+    """Cancels an unposted voucher for whoever may save it; the voucher stays, cancelled, with
+    its history."""
+    _may_change(voucher=voucher, membership=membership)
+    return voucher_cancel(voucher=voucher, user=user)
+
+
+def entry_delete(*, voucher: Voucher, membership: Membership, user: User) -> None:
+    """Deletes a draft never submitted, for whoever may save it (`voucher_draft_delete`)."""
+    _may_change(voucher=voucher, membership=membership)
+    voucher_draft_delete(voucher=voucher, user=user)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -41,3 +41,14 @@ class VoucherInput:
     entry_channel: str = EntryChannel.LEGACY
     config_version: int | None = None
     config_hash: str = ""
+
+
+def data_kept(*, stored: Mapping[str, Any], entered: Mapping[str, Any]) -> dict[str, Any]:
+    """What a stored voucher's `data` becomes when a screen saves it: every value the screen
+    entered, and every stored value it does not show, kept as it was.
+
+    A screen enters every key it shows (an emptied field as None or ""), so a key missing from
+    `entered` is one the screen never showed: another screen, or another version of the
+    configuration, took it.
+    """
+    return {**stored, **entered}

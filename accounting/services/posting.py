@@ -230,26 +230,68 @@ def voucher_create_posted(
     return voucher
 
 
+def reversal_default_date(*, voucher: Voucher, today: date) -> date:
+    """The date a reversal takes unless told: the original's, while its period is open; else
+    today."""
+    period = period_for(organization_id=voucher.organization_id, on=voucher.date)
+    if period is not None and not period.is_closed:
+        return voucher.date
+    return today
+
+
+def reversal_problems(original: Voucher) -> list[Problem]:
+    """What stops a voucher from being reversed, whatever the date and reason: a reversal is
+    not undone by another, a voucher is reversed once, only a posted voucher is reversed."""
+    problems: list[Problem] = []
+    if original.reversal_of_id is not None:
+        problems.append(
+            Problem(
+                "is itself a reversal and cannot be reversed; enter a new voucher instead",
+                rule="reversal_of_reversal",
+            )
+        )
+    elif original.status == VoucherStatus.REVERSED:
+        reversal = Voucher.objects.filter(reversal_of=original).values_list("number", flat=True)
+        by = reversal.first()
+        problems.append(
+            Problem(
+                f"is already reversed{f' by {by}' if by else ''}; a voucher is reversed once",
+                rule="reversed_twice",
+            )
+        )
+    elif original.status != VoucherStatus.POSTED:
+        problems.append(
+            Problem(
+                f"is {original.status}; only a posted voucher can be reversed",
+                rule="status",
+            )
+        )
+    return problems
+
+
 def voucher_reverse(
-    *, voucher: Voucher, user: User, on: date | None = None, narration: str = ""
+    *, voucher: Voucher, user: User, reason: str, on: date | None = None
 ) -> Voucher:
-    """Posts a new voucher with every line's sides swapped; the original becomes reversed."""
+    """Posts a new voucher with every line's sides swapped; the original becomes reversed.
+
+    The reversal is dated `on` (the original's date unless told), goes through every posting
+    check and the hash chain like any posted voucher, and says in its narration what it
+    reverses and why. A reversal cannot be reversed, nor a voucher twice.
+    """
+    reason = reason.strip()
     with transaction.atomic():
         original = (
             Voucher.objects.select_for_update(of=("self",))
             .select_related("voucher_type", "organization")
             .get(pk=voucher.pk)
         )
-        if original.status != VoucherStatus.POSTED:
-            raise VoucherRejected(
-                str(original),
-                [
-                    Problem(
-                        f"is {original.status}; only a posted voucher can be reversed",
-                        rule="status",
-                    )
-                ],
+        problems = reversal_problems(original)
+        if not reason:
+            problems.append(
+                Problem("needs a reason for the reversal", field="reason", rule="reversal_reason")
             )
+        if problems:
+            raise VoucherRejected(str(original), problems)
         lines = [
             LineInput(
                 account_id=line.account_id,
@@ -268,7 +310,7 @@ def voucher_reverse(
                 date=on or original.date,
                 lines=lines,
                 reference=original.number or "",
-                narration=narration or f"Reversal of {original.number}",
+                narration=f"Reversal of {original.number}: {reason}",
                 party_id=original.party_id,
                 data=original.data,
                 entry_channel=EntryChannel.SYSTEM,

@@ -321,7 +321,8 @@ def test_an_organization_admin_renames_their_organization_but_cannot_add_or_dele
     change = url(Organization, "change", rival.pk)
 
     renamed = rival_client.post(
-        change, {"slug": "rival", "name": "Rival Group", "base_currency": "USD"}
+        change,
+        {"slug": "rival", "name": "Rival Group", "base_currency": "USD", "date_format": "%Y-%m-%d"},
     )
 
     assert renamed.status_code == 302

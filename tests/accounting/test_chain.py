@@ -158,7 +158,7 @@ def test_each_organization_has_its_own_chain(books, other_books):
 def test_reversing_chains_the_reversal_and_leaves_the_original_link_as_it_was(books):
     original = post(books, ("5200", "50.00", ""), ("1120", "", "50.00"))
 
-    reversal = voucher_reverse(voucher=original, user=None)
+    reversal = voucher_reverse(reason="Entered in error", voucher=original, user=None)
 
     stored = Voucher.objects.get(pk=original.pk)
     assert stored.status == "reversed"

@@ -41,7 +41,7 @@ def test_a_new_entry_saved_is_a_draft_and_reported_as_created(books):
     outcome = enter(books, clerk, EntryAction.SAVE)
     assert (outcome.created, outcome.saved, outcome.posted) == (True, True, False)
     assert outcome.voucher.status == VoucherStatus.DRAFT
-    assert outcome.message == f"Draft #{outcome.voucher.pk} is saved."
+    assert outcome.message == f"Draft PV #{outcome.voucher.pk} is saved."
 
 
 def test_a_new_entry_posted_is_written_numbered_in_one_step(books):

@@ -143,7 +143,12 @@ def test_renaming_an_organization_in_the_admin_records_who_did_it(client, books)
 
     client.post(
         reverse("admin:accounting_organization_change", args=[organization.pk]),
-        {"slug": organization.slug, "name": "Acme Trading", "base_currency": "USD"},
+        {
+            "slug": organization.slug,
+            "name": "Acme Trading",
+            "base_currency": "USD",
+            "date_format": "%Y-%m-%d",
+        },
     )
 
     latest = organization.history.order_by("-history_id").first()

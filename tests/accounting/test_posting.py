@@ -62,7 +62,9 @@ def test_reversal_swaps_sides_and_links_both_ways(books):
         organization=books.organization,
         voucher_input=books.entry(("5200", "50.00", ""), ("1120", "", "50.00")),
     )
-    reversal = voucher_reverse(voucher=original, user=None, on=date(2026, 4, 1))
+    reversal = voucher_reverse(
+        reason="Entered in error", voucher=original, user=None, on=date(2026, 4, 1)
+    )
     original.refresh_from_db()
     assert original.status == VoucherStatus.REVERSED
     assert reversal.reversal_of == original
@@ -183,14 +185,14 @@ def test_ledger_entries_copy_the_lines_and_fall_back_to_the_voucher_party(books)
 def test_reversing_a_voucher_that_is_not_posted_is_refused(books):
     draft = make_draft(books, ("5200", "10.00", ""), ("1120", "", "10.00"))
     with pytest.raises(VoucherRejected, match="is draft; only a posted voucher can be reversed"):
-        voucher_reverse(voucher=draft, user=None)
+        voucher_reverse(reason="Entered in error", voucher=draft, user=None)
 
     posted = voucher_post(voucher=draft, user=None)
-    voucher_reverse(voucher=posted, user=None)
+    voucher_reverse(reason="Entered in error", voucher=posted, user=None)
     with pytest.raises(VoucherRejected) as caught:
-        voucher_reverse(voucher=posted, user=None)
+        voucher_reverse(reason="Entered in error", voucher=posted, user=None)
     assert caught.value.messages == [
-        "PV-2026-00001: is reversed; only a posted voucher can be reversed"
+        "PV-2026-00001: is already reversed by PV-2026-00002; a voucher is reversed once"
     ]
     assert Voucher.objects.filter(reversal_of=posted).count() == 1
 
@@ -201,7 +203,7 @@ def test_reversal_into_a_closed_period_is_refused_and_the_original_stays_posted(
     )
     period_set_closed(period=AccountingPeriod.objects.get(number=5), closed=True)
     with pytest.raises(VoucherRejected, match="is in closed period"):
-        voucher_reverse(voucher=posted, user=None, on=date(2026, 5, 2))
+        voucher_reverse(reason="Entered in error", voucher=posted, user=None, on=date(2026, 5, 2))
     posted.refresh_from_db()
     assert posted.status == VoucherStatus.POSTED
     assert LedgerEntry.objects.count() == 2
@@ -229,7 +231,7 @@ def test_a_posted_voucher_cannot_be_saved_or_deleted(posted):
 
 
 def test_a_reversed_voucher_cannot_be_saved(posted):
-    voucher_reverse(voucher=posted, user=None)
+    voucher_reverse(reason="Entered in error", voucher=posted, user=None)
     voucher = Voucher.objects.get(pk=posted.pk)
     voucher.status = VoucherStatus.POSTED
     with pytest.raises(ImmutableRecordError):
@@ -348,7 +350,7 @@ def test_create_posted_and_reverse_write_history_rows(books):
         voucher_input=books.entry(("5200", "3.00", ""), ("1120", "", "3.00")),
         user=user,
     )
-    reversal = voucher_reverse(voucher=original, user=user)
+    reversal = voucher_reverse(reason="Entered in error", voucher=original, user=user)
 
     assert list(original.history.order_by("history_id").values_list("history_type", "status")) == [
         ("+", "posted"),

@@ -424,7 +424,9 @@ def posted_voucher(books) -> Voucher:
         ),
         pytest.param(
             lambda books: Voucher.objects.get(
-                pk=voucher_reverse(voucher=posted_voucher(books), user=None).reversal_of_id
+                pk=voucher_reverse(
+                    reason="Entered in error", voucher=posted_voucher(books), user=None
+                ).reversal_of_id
             ),
             "reversed",
             id="reversed",

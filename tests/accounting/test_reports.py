@@ -110,7 +110,7 @@ def test_trial_balance_is_empty_before_anything_is_posted(posted_books):
 
 def test_reversed_voucher_and_its_reversal_cancel_out(books):
     original = post(books, ("5600", "320.00", ""), ("1120", "", "320.00"))
-    voucher_reverse(voucher=original, user=None)
+    voucher_reverse(reason="Entered in error", voucher=original, user=None)
     report = trial_balance(organization=books.organization, as_of=date(2026, 12, 31))
     assert report.rows == []
 
@@ -200,6 +200,7 @@ def test_trial_balance_csv_download(posted_books, client):
         ["3100", "Owner's capital", "0.00", "10000.00"],
         ["4100", "Sales", "0.00", "2000.00"],
         ["5200", "Rent", "1200.00", "0.00"],
+        ["", "Total", "12300.00", "12300.00"],
     ]
 
 
@@ -256,7 +257,8 @@ def test_a_formula_in_an_account_name_is_neutralised_in_every_export(formula_boo
     assert ["5500", "'=HYPERLINK(1)", "10.00", "0.00"] in web
     assert ["1110", "Petty cash", "0.00", "12.50"] in web
     assert ledger[2][1:] == ["JV-2026-00001", "'@cmd", "0.00", "12.50", "-12.50"]
-    assert ledger[-1][3:] == ["0.00", "12.50", "-12.50"]
+    assert ledger[-2][3:] == ["0.00", "12.50", ""]
+    assert ledger[-1][3:] == ["", "", "-12.50"]
 
 
 def test_an_account_code_with_a_newline_still_downloads_its_ledger(books, client):
@@ -320,8 +322,9 @@ def test_account_ledger_page_and_csv(posted_books, client):
     assert rows[0] == ["date", "voucher", "description", "debit", "credit", "balance"]
     assert rows[1] == ["2026-02-01", "", "Opening balance", "", "", "10000.00"]
     assert rows[2] == ["2026-02-01", "PV-2026-00001", "February rent", "0.00", "1200.00", "8800.00"]
-    assert rows[-1] == ["2026-03-31", "", "Closing balance", "1500.00", "1700.00", "9800.00"]
-    assert len(rows) == 7
+    assert rows[-2] == ["", "", "Total for the period", "1500.00", "1700.00", ""]
+    assert rows[-1] == ["2026-03-31", "", "Closing balance", "", "", "9800.00"]
+    assert len(rows) == 8
 
 
 def test_account_ledger_page_defaults_the_period_and_checks_its_order(posted_books, client):
@@ -359,7 +362,8 @@ def test_trial_balance_command_csv(posted_books):
 
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == ["code", "name", "debit", "credit"]
-    assert [(code, D(dr), D(cr)) for code, _name, dr, cr in rows[1:]] == EXPECTED_MARCH
+    assert [(code, D(dr), D(cr)) for code, _name, dr, cr in rows[1:-1]] == EXPECTED_MARCH
+    assert rows[-1] == ["", "Total", "12300.00", "12300.00"]
 
 
 def test_trial_balance_command_json(posted_books):
@@ -385,7 +389,7 @@ def test_trial_balance_command_json(posted_books):
 def test_trial_balance_command_defaults_to_today(books):
     out = io.StringIO()
     call_command("trial_balance", "--org", "acme", stdout=out)
-    assert out.getvalue() == "code,name,debit,credit\n"
+    assert out.getvalue() == "code,name,debit,credit\n,Total,0.00,0.00\n"
 
 
 def test_trial_balance_command_refuses_unknown_organization_and_bad_date(books):

@@ -78,7 +78,7 @@ def ledger(books, other_books):
     voucher_approve(voucher=draft, user=approver)
     approved = voucher_post(voucher=draft, user=approver)
     reversed_ = post(books, ("5940", "3.50", ""), ("1120", "", "3.50"))
-    reversal = voucher_reverse(voucher=reversed_, user=approver)
+    reversal = voucher_reverse(reason="Entered in error", voucher=reversed_, user=approver)
     voucher_draft_create(
         organization=books.organization,
         voucher_input=books.entry(("5200", "1.00", ""), ("1120", "", "1.00")),

@@ -10,9 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounting.middleware import SESSION_KEY
-from accounting.models import Role, Voucher, VoucherStatus
+from accounting.models import Role
 from accounting.services.drafts import voucher_draft_create
-from accounting.services.organizations import period_set_closed
 from tests.factories import MembershipFactory, PartyFactory, post, sign_in
 
 
@@ -241,7 +240,7 @@ def test_voucher_detail_shows_header_lines_entries_and_history(client, books):
     assert len(response.context["lines"]) == 2
     assert len(response.context["entries"]) == 2
     assert [record.history_type for record in response.context["history"]] == ["+"]
-    assert f'action="{reverse("voucher-reverse", args=[voucher.pk])}"' in html
+    assert f'href="{reverse("voucher-reverse", args=[voucher.pk])}"' in html
 
 
 def test_voucher_detail_of_a_draft_has_no_entries_and_no_reverse_button(client, books):
@@ -251,77 +250,6 @@ def test_voucher_detail_of_a_draft_has_no_entries_and_no_reverse_button(client, 
     assert "Not numbered until posted" in html
     assert "Nothing in the ledger yet" in html
     assert "voucher-reverse" not in html and "/reverse/" not in html
-
-
-def test_viewer_sees_no_reverse_button_and_cannot_reverse(client, books):
-    sign_in(client, books, Role.VIEWER)
-    voucher = post(books, ("5200", "5.00", ""), ("1120", "", "5.00"))
-    html = client.get(reverse("voucher-detail", args=[voucher.pk])).content.decode()
-    assert "/reverse/" not in html
-
-    response = client.post(reverse("voucher-reverse", args=[voucher.pk]))
-
-    assert response.status_code == 403
-    assert "needs the Accountant role" in response.content.decode()
-    voucher.refresh_from_db()
-    assert voucher.status == VoucherStatus.POSTED
-
-
-def test_clerk_cannot_reverse(client, books):
-    sign_in(client, books, Role.CLERK)
-    voucher = post(books, ("5200", "5.00", ""), ("1120", "", "5.00"))
-    assert client.post(reverse("voucher-reverse", args=[voucher.pk])).status_code == 403
-
-
-def test_accountant_reverses_a_posted_voucher(client, books):
-    user = sign_in(client, books, Role.ACCOUNTANT)
-    voucher = post(books, ("5200", "5.00", ""), ("1120", "", "5.00"))
-
-    response = client.post(reverse("voucher-reverse", args=[voucher.pk]), follow=True)
-
-    voucher.refresh_from_db()
-    assert voucher.status == VoucherStatus.REVERSED
-    reversal = Voucher.objects.get(reversal_of=voucher)
-    assert reversal.posted_by == user
-    assert response.redirect_chain[-1][0] == reverse("voucher-detail", args=[reversal.pk])
-    html = response.content.decode()
-    assert "JV-2026-00001 is reversed by JV-2026-00002." in html
-    assert f'href="{reverse("voucher-detail", args=[voucher.pk])}"' in html  # "Reverses" link
-
-    original = client.get(reverse("voucher-detail", args=[voucher.pk]))
-    assert original.context["reversed_by"] == reversal
-    assert [r.status for r in original.context["history"]] == ["reversed", "posted"]
-
-
-def test_reversal_refused_by_the_rules_shows_why(client, books):
-    sign_in(client, books, Role.ACCOUNTANT)
-    voucher = post(books, ("5200", "5.00", ""), ("1120", "", "5.00"))
-    client.post(reverse("voucher-reverse", args=[voucher.pk]))
-
-    response = client.post(reverse("voucher-reverse", args=[voucher.pk]), follow=True)
-
-    assert response.redirect_chain[-1][0] == reverse("voucher-detail", args=[voucher.pk])
-    assert "only a posted voucher can be reversed" in response.content.decode()
-    assert Voucher.objects.filter(reversal_of=voucher).count() == 1
-
-
-def test_reversal_into_a_closed_period_is_refused(client, books):
-    sign_in(client, books, Role.ACCOUNTANT)
-    voucher = post(books, ("5200", "5.00", ""), ("1120", "", "5.00"), on=date(2026, 3, 15))
-    period = books.fiscal_year.periods.get(number=3)
-    period_set_closed(period=period, closed=True)
-
-    response = client.post(reverse("voucher-reverse", args=[voucher.pk]), follow=True)
-
-    assert "closed" in response.content.decode()
-    voucher.refresh_from_db()
-    assert voucher.status == VoucherStatus.POSTED
-
-
-def test_reverse_accepts_only_post(client, books):
-    sign_in(client, books, Role.ACCOUNTANT)
-    voucher = post(books, ("5200", "5.00", ""), ("1120", "", "5.00"))
-    assert client.get(reverse("voucher-reverse", args=[voucher.pk])).status_code == 405
 
 
 def test_voucher_detail_queries_do_not_grow_with_lines(

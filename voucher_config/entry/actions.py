@@ -8,7 +8,7 @@ version the form was built on, and whether that is still the one to save under.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from accounting.models import Membership, Voucher, VoucherStatus
 from accounting.services.checks import VoucherRejected
@@ -19,7 +19,7 @@ from accounting.services.entering import (
     voucher_enter,
 )
 from accounting.services.entry_rules import EntryAction, EntryRefused, entry_refusal
-from accounting.services.inputs import User, VoucherInput
+from accounting.services.inputs import User, VoucherInput, data_kept
 from voucher_config.entry.definitions import (
     APPROVE,
     POST,
@@ -102,6 +102,10 @@ def entry_act(
     if refusal is not None:
         raise refusal
     voucher_in, _ = entry_voucher_input(entry_def=entry_def, forms_=forms_)
+    if voucher is not None:  # what the other screen or another version took is kept
+        voucher_in = replace(
+            voucher_in, data=data_kept(stored=voucher.data, entered=voucher_in.data)
+        )
     stored = stored_lines(voucher) if voucher is not None else []
     changed = voucher is None or not entry_matches_stored(voucher, voucher_in, stored)
     approving = entry_action == EntryAction.APPROVE or (

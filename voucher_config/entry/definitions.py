@@ -190,13 +190,9 @@ def entry_definition_as_posted(
 def entry_definition_for_voucher(
     *, voucher: Voucher, config: VoucherTypeConfig | None = None
 ) -> EntryDefinition:
-    """The configuration version a voucher was entered with (the current one if it is gone);
-    `config` is the type's configuration when the caller has already read it."""
-    if voucher.entry_channel != EntryChannel.CONFIG:
-        raise EntryUnavailable(
-            f"{voucher} was entered through the {voucher.get_entry_channel_display().lower()}; "
-            "it can only be changed there."
-        )
+    """The configuration version a voucher was entered with (the current one if it is gone, or
+    if it was entered another way, e.g. through the legacy screen after a rollback); `config` is
+    the type's configuration when the caller has already read it."""
     if config is None:
         config = (
             VoucherTypeConfig.objects.select_related("voucher_type", "organization")
@@ -207,7 +203,8 @@ def entry_definition_for_voucher(
         )
     if config is None:
         raise EntryUnavailable(f"Voucher type {voucher.voucher_type} has no configuration.")
-    return _entry_definition(config, voucher.config_version)
+    entered_here = voucher.entry_channel == EntryChannel.CONFIG
+    return _entry_definition(config, voucher.config_version if entered_here else None)
 
 
 def config_change(previous: EntryDefinition, current: EntryDefinition) -> ConfigChange:

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from accounting.forms import OrganizationDateField
 from accounting.models import Voucher
 from accounting.services.inputs import LineInput
 from voucher_config.entry.definitions import EntryDefinition
@@ -253,3 +254,23 @@ def line_values(form: forms.Form) -> dict[str, Any]:
     """A valid line's cleaned values."""
     # The formset's own DELETE mark is bookkeeping, not something the user entered.
     return {k: v for k, v in form.cleaned_data.items() if k != DELETE}
+
+
+class BalanceForm(forms.Form):
+    """What the balance beside a field is asked for: an account or a party code, and a date."""
+
+    account = forms.CharField(required=False, max_length=40)
+    party = forms.CharField(required=False, max_length=40)
+    date = OrganizationDateField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        account, party = cleaned.get("account"), cleaned.get("party")
+        if bool(account) == bool(party):
+            raise forms.ValidationError("Ask for the balance of one account or one party.")
+        cleaned["kind"] = "account" if account else "party"
+        cleaned["code"] = account or party
+        return cleaned
+
+    def errors_text(self) -> list[str]:
+        return [str(message) for messages in self.errors.values() for message in messages]

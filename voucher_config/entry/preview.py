@@ -143,8 +143,10 @@ def entry_preview(
     """
     voucher_in, plan = entry_voucher_input(entry_def=entry_def, forms_=forms_)
     accounts = {account.pk: account for account in lookups.accounts.values()}
-    party_ids = {line.party_id for line in plan.lines if line.party_id} | {voucher_in.party_id}
-    parties = {party.pk: party for party in lookups.parties.values()} if party_ids - {None} else {}
+    # Each line shows the party it will be stored with, as the voucher page lists stored lines:
+    # the payee is on the line the posting rule gave it to, not on every line.
+    party_ids = {line.party_id for line in plan.lines if line.party_id}
+    parties = {party.pk: party for party in lookups.parties.values()} if party_ids else {}
     organization = lookups.organization
     # The lookups hold only active accounts without sub-accounts; others are read for the check.
     facts = {
@@ -172,7 +174,7 @@ def entry_preview(
             order=number,
             account=accounts.get(line.account_id) if line.account_id else None,
             description=line.description,
-            party=parties.get(line.party_id or voucher_in.party_id or 0),
+            party=parties.get(line.party_id or 0),
             debit=line.debit,
             credit=line.credit,
             generated=str(line.data.get(GENERATED) or ""),

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
+from accounting.dates import date_show
 from accounting.entry_pages import (
     OutcomeListener,
     ignore_outcome,
@@ -85,7 +86,9 @@ def _screen(
     columns = line_columns(entry_def)
     formset = forms_.lines
     type_name = entry_def.type_name
-    heading = f"{type_name} voucher" + (f" {voucher}" if voucher is not None else ": new")
+    heading = f"{type_name} voucher" + (
+        f" {voucher.label} of {date_show(voucher.date)}" if voucher is not None else ": new"
+    )
     return {
         "entry_def": entry_def,
         "heading": heading,

@@ -11,13 +11,18 @@ from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounting.models import Role
+from accounting.dates import date_show
+from accounting.models import Account, Party, Role
+from accounting.permissions import LEDGER_READ_ROLE
+from accounting.selectors import posted_balance
 from voucher_config.entry.actions import EntryInvalid
 from voucher_config.entry.definitions import lookup_spec
 from voucher_config.entry.forms import (
+    BalanceForm,
     changed_line_field,
     entry_forms_bound,
     line_form,
@@ -168,3 +173,30 @@ def entry_account_search(request: HtmxHttpRequest, type_code: str) -> HttpRespon
 def entry_party_search(request: HtmxHttpRequest, type_code: str) -> HttpResponse:
     """Parties for a party field as the user types, limited to the field's role."""
     return _search(request, type_code, "party")
+
+
+@entry_role_required(LEDGER_READ_ROLE)
+@require_GET
+def entry_balance(request: HtmxHttpRequest, type_code: str) -> HttpResponse:
+    """The posted balance of the chosen account (`account=CODE`) or party (`party=CODE`) on the
+    voucher's date (`date=`, ISO or the organization's format; today without one), as one line
+    of text beside the field. For whoever may read the account ledger."""
+    definition_or_404(request, type_code, None)
+    organization = request.organization
+    form = BalanceForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(" ".join(form.errors_text()), status=400, content_type="text/plain")
+    code = form.cleaned_data["code"]
+    on = form.cleaned_data["date"] or timezone.localdate()
+    account = party = None
+    if form.cleaned_data["kind"] == "account":
+        account = Account.objects.filter(organization=organization, code=code).first()
+        missing = account is None
+    else:
+        party = Party.objects.filter(organization=organization, code=code).first()
+        missing = party is None
+    if missing:
+        raise Http404(f"{organization} has no {form.cleaned_data['kind']} {code!r}.")
+    balance = posted_balance(organization=organization, on=on, account=account, party=party)
+    text = f"Balance on {date_show(on)}: {balance.amount:,.2f} {balance.side}".rstrip()
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")

@@ -324,6 +324,7 @@ def entry_urls(entry_def: EntryDefinition, voucher: Voucher | None) -> dict[str,
             "preview",
             "account_search",
             "party_search",
+            "balance",
         )
     }
     urls["self"] = (
@@ -332,4 +333,7 @@ def entry_urls(entry_def: EntryDefinition, voucher: Voucher | None) -> dict[str,
         else reverse("entry-new", args=[code])
     )
     urls["menu"] = reverse("entry-menu")
+    if voucher is not None:  # what the actions offer beside saving
+        for name in ("duplicate", "cancel", "delete"):
+            urls[name] = reverse(f"voucher-{name}", args=[voucher.pk])
     return urls
