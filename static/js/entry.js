@@ -18,6 +18,9 @@
     window.htmx.config.allowEval = false;
     window.htmx.config.allowScriptTags = false;
     window.htmx.config.includeIndicatorStyles = false;
+    // Settling copies attributes between the old and the new copy of an element; a copied style
+    // attribute (the search list is placed with one) is refused by the policy.
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
   }
 
   function entryRoot() {
@@ -770,6 +773,7 @@
   // Every key the screen takes, in one list: the shortcut card is drawn from it.
   var SHORTCUTS = [
     ["Enter", "Next field; after the last field of the last line, a new line; in the matches, take the highlighted one"],
+    ["Shift+Enter", "A new line within a note"],
     ["ArrowDown", "In the matches: the next one"],
     ["ArrowUp", "In the matches: the one before"],
     ["Escape", "Close the matches, or this card"],
@@ -889,10 +893,11 @@
     if (key !== "Enter" || event.shiftKey || command || !target.closest || !target.closest("#entry-form")) {
       return;
     }
-    if (target.tagName === "TEXTAREA" || target.tagName === "BUTTON" || target.tagName === "A") {
+    if (target.tagName === "BUTTON" || target.tagName === "A") {
       return; // a button presses itself
     }
-    // Enter never submits the form by accident: it moves on, as in Tally.
+    // Enter never submits the form by accident: it moves on, as in Tally (Shift+Enter starts
+    // a new line in a note).
     event.preventDefault();
     moveOn(target);
   });
