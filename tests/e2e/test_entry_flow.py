@@ -130,7 +130,11 @@ def test_enter_walks_a_three_line_payment_without_the_mouse(page, seeded_books, 
     keyboard.press("Enter")
     expect(page.get_by_label("Narration")).to_have_value("March\nbills")
     for number, (account, description, amount) in enumerate(
-        [("5200", "Office rent", "1200"), ("5400", "Electricity", "85.50"), ("5700", "Phone", "40")],
+        [
+            ("5200", "Office rent", "1200"),
+            ("5400", "Electricity", "85.50"),
+            ("5700", "Phone", "40"),
+        ],
         start=1,
     ):
         expect(page.get_by_label(f"Account, line {number}")).to_be_focused()
@@ -180,9 +184,7 @@ def test_tab_never_lands_on_remove_line(page, accountant, log_in):
         "Amount, line 2",
         None,  # Add line
     ]
-    expect(page.get_by_role("button", name="Remove line").first).to_have_attribute(
-        "tabindex", "-1"
-    )
+    expect(page.get_by_role("button", name="Remove line").first).to_have_attribute("tabindex", "-1")
 
 
 @pytest.mark.browser
@@ -237,9 +239,7 @@ def test_a_code_or_name_typed_fast_and_left_with_tab_is_resolved(typed, page, ac
 
 
 @pytest.mark.browser
-def test_totals_name_the_lines_in_error_and_never_say_balanced_in_green(
-    page, accountant, log_in
-):
+def test_totals_name_the_lines_in_error_and_never_say_balanced_in_green(page, accountant, log_in):
     log_in(page, accountant)
     open_entry(page)
     page.get_by_label("Account, line 1").fill("9999")
@@ -317,7 +317,10 @@ def test_a_journal_proposes_the_balancing_amount_on_the_side_that_balances(
     credit = page.get_by_label("Credit, line 2")
     expect(credit).to_be_focused()
     expect(credit).to_have_value("250.00")
-    assert page.evaluate("document.activeElement.selectionEnd - document.activeElement.selectionStart") == 6
+    assert (
+        page.evaluate("document.activeElement.selectionEnd - document.activeElement.selectionStart")
+        == 6
+    )
     page.keyboard.press("Enter")  # accepts it, and adds a line after the last one
     expect(page.get_by_label("Account, line 3")).to_be_focused()
     expect(totals(page).locator(".balance-ok")).to_have_text("Balanced")
@@ -438,5 +441,5 @@ def test_the_shortcut_card_lists_every_key_and_each_does_something(page, account
         "Control+Enter": control_enter,  # last: posting leaves the screen
     }
     assert sorted(listed) == sorted(checks)
-    for key, check in checks.items():
+    for check in checks.values():
         check()
