@@ -389,12 +389,11 @@
     choose(input, option.getAttribute("data-code"), option.getAttribute("data-name"));
   }
 
-  // What was typed, resolved as the server resolves it on save: the exact code (or the code
-  // that starts "1120 Main bank"), else the one match of the search.
-  function resolveTyped(input) {
-    var typed = input.value.trim();
+  // What was typed, resolved as the server resolves it on save: the exact code, or the first
+  // word when it is a code ("1120 Main bank account"), else the one code or name matching.
+  function searchOptions(input, query) {
     var params = new URLSearchParams(lookupValues(input));
-    params.set("q", typed);
+    params.set("q", query);
     return window
       .fetch(lookupUrl(input) + "?" + params.toString(), {
         credentials: "same-origin",
@@ -406,19 +405,28 @@
       .then(function (html) {
         var holder = document.createElement("template");
         holder.innerHTML = html;
-        var options = Array.prototype.slice.call(holder.content.querySelectorAll("[data-code]"));
-        var first = typed.split(" ")[0];
-        var found = null;
-        options.forEach(function (option) {
-          var code = option.getAttribute("data-code");
-          if (!found && (code === typed || code === first)) {
-            found = option;
-          }
-        });
-        if (!found && options.length === 1) {
-          found = options[0];
+        return Array.prototype.slice.call(holder.content.querySelectorAll("[data-code]"));
+      });
+  }
+
+  function withCode(options, code) {
+    return options.filter(function (option) {
+      return option.getAttribute("data-code") === code;
+    })[0];
+  }
+
+  function resolveTyped(input) {
+    var typed = input.value.trim();
+    var first = typed.split(" ")[0];
+    return searchOptions(input, typed)
+      .then(function (options) {
+        var exact = withCode(options, typed);
+        if (exact || first === typed) {
+          return exact || (options.length === 1 ? options[0] : null);
         }
-        return found;
+        return searchOptions(input, first).then(function (byFirst) {
+          return withCode(byFirst, first) || (options.length === 1 ? options[0] : null);
+        });
       })
       .catch(function () {
         return null;

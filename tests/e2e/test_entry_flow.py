@@ -224,8 +224,18 @@ def test_a_removed_line_comes_back_with_its_values_by_undo_or_ctrl_z(page, accou
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("typed", ["5200", "rent"])
-def test_a_code_or_name_typed_fast_and_left_with_tab_is_resolved(typed, page, accountant, log_in):
+@pytest.mark.parametrize(
+    ("typed", "code", "name"),
+    [
+        ("5200", "5200", "Rent"),
+        ("rent", "5200", "Rent"),
+        ("5200 Rent", "5200", "Rent"),
+        ("office supplies", "5500", "Office supplies"),
+    ],
+)
+def test_a_code_or_name_typed_fast_and_left_with_tab_is_resolved(
+    typed, code, name, page, accountant, log_in
+):
     log_in(page, accountant)
     open_entry(page)
     account = page.get_by_label("Account, line 1")
@@ -233,8 +243,8 @@ def test_a_code_or_name_typed_fast_and_left_with_tab_is_resolved(typed, page, ac
     page.keyboard.type(typed, delay=0)
     page.keyboard.press("Tab")
     expect(page.get_by_label("Description, line 1")).to_be_focused()
-    expect(account).to_have_value("5200")
-    expect(page.locator("#id_lines-0-account-name")).to_have_text("Rent")
+    expect(account).to_have_value(code)
+    expect(page.locator("#id_lines-0-account-name")).to_have_text(name)
     expect(page.locator("#line-0-errors")).to_be_empty()
 
 

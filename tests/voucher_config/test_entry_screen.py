@@ -301,7 +301,14 @@ def test_totals_with_every_line_in_error_do_not_say_nothing_was_entered(books, c
 
 @pytest.mark.parametrize(
     ("typed", "saved"),
-    [("5200", "5200"), ("rent", "5200"), ("RENT", "5200"), ("5200 Rent", "5200"), ("530", "5300")],
+    [
+        ("5200", "5200"),
+        ("rent", "5200"),
+        ("RENT", "5200"),
+        ("5200 Rent", "5200"),
+        ("530", "5300"),
+        ("office supplies", "5500"),
+    ],
 )
 def test_an_account_is_saved_from_its_code_or_its_one_matching_name(
     typed, saved, books, client, accountant
