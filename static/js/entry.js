@@ -307,6 +307,16 @@
     list.classList.toggle("lookup-above", flip);
   }
 
+  // Errors shown above the field, a notice, a line added: the page moves, the list follows.
+  if (window.ResizeObserver) {
+    new window.ResizeObserver(function () {
+      var list = lookupList();
+      if (lookupInput && list && !list.hidden && lookupInput.isConnected) {
+        placeLookup(lookupInput);
+      }
+    }).observe(document.documentElement);
+  }
+
   function lookupUrl(input) {
     var root = entryRoot();
     var kind = input.getAttribute("data-lookup");

@@ -39,10 +39,17 @@ def box(page: Page, selector: str) -> dict[str, float]:
     return found
 
 
-def replace(page: Page, label: str, text: str) -> None:
-    page.get_by_label(label).focus()
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
+def placed(page: Page, field, *, above: bool = False) -> tuple[float, float]:
+    """How far the list is from its field (horizontally, vertically), once the page settled."""
+    gaps = (0.0, 0.0)
+    for _ in range(20):
+        at, near = box(page, "#lookup-results"), field.bounding_box()
+        edge = near["y"] - at["height"] if above else near["y"] + near["height"]
+        gaps = (abs(at["x"] - near["x"]), abs(at["y"] - edge))
+        if max(gaps) <= 8:
+            break
+        page.wait_for_timeout(100)
+    return gaps
 
 
 @pytest.mark.browser
@@ -58,9 +65,8 @@ def test_the_search_list_opens_under_its_field(width, page, accountant, log_in):
         page.keyboard.press("Control+A")
         page.keyboard.type("1" if label != "Payee" else "a")
         expect(page.get_by_role("listbox", name="Matches")).to_be_visible()
-        at, under = box(page, "#lookup-results"), field.bounding_box()
-        assert abs(at["x"] - under["x"]) <= 8, (label, at, under)
-        assert abs(at["y"] - (under["y"] + under["height"])) <= 8, (label, at, under)
+        horizontal, vertical = placed(page, field)
+        assert horizontal <= 8 and vertical <= 8, (label, horizontal, vertical)
         page.keyboard.press("Escape")
         expect(page.get_by_role("listbox", name="Matches")).to_be_hidden()
 
@@ -78,9 +84,9 @@ def test_the_search_list_opens_above_a_field_near_the_bottom_of_the_window(
     field.focus()
     page.keyboard.type("5")
     expect(page.get_by_role("listbox", name="Matches")).to_be_visible()
-    at, over = box(page, "#lookup-results"), field.bounding_box()
-    assert abs(at["y"] + at["height"] - over["y"]) <= 8, (at, over)
-    assert abs(at["x"] - over["x"]) <= 8, (at, over)
+    horizontal, vertical = placed(page, field, above=True)
+    assert horizontal <= 8 and vertical <= 8, (horizontal, vertical)
+    at = box(page, "#lookup-results")
     assert at["y"] >= 0 and at["x"] + at["width"] <= 1366
 
 
