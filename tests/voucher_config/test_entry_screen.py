@@ -203,6 +203,8 @@ def test_remove_line_partial_leaves_a_deletion_mark(books, client, accountant):
     assert "<html" not in html
     assert html.startswith('<tr id="line-1" class="line-removed" hidden>')
     assert '<input type="hidden" name="lines-1-DELETE" value="on">' in html
+    # A field check answering after the removal still finds where its errors go.
+    assert '<td id="line-1-errors"></td>' in html
     assert response["HX-Trigger"] == '{"entry:lines-changed": {}}'
 
 
