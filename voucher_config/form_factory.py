@@ -84,19 +84,50 @@ class LookupField(forms.CharField):
     def to_python(self, value: Any) -> Any:
         if isinstance(value, Account | Party):
             return value
-        code = (super().to_python(value) or "").strip()
-        if not code:
+        typed = (super().to_python(value) or "").strip()
+        if not typed:
             return None
-        # "1120 Main bank account" from a search pick: the code is the first word.
-        code = code.split(" ", 1)[0]
         assert self.lookups is not None, "bind the form with lookups"
-        return self.resolve(code)
+        return self.resolve(self.code_for(typed))
+
+    def code_for(self, typed: str) -> str:
+        """The code meant by what was typed, found as the screen finds it when the field is
+        left: the exact code, or the first word when it is one ("1120 Main bank account" from
+        a search pick), else the one code or name this field allows that matches, ignoring case
+        (the code starting with it, or the name containing it). Otherwise what was typed, for
+        `resolve` to refuse."""
+        known = self.known_codes()
+        first = typed.split(" ", 1)[0]
+        for code in (typed, first):
+            if code in known:
+                return code
+        needle = typed.casefold()
+        matches = [
+            code
+            for code, name in self.allowed_names()
+            if code.casefold().startswith(needle) or needle in name.casefold()
+        ]
+        return matches[0] if len(matches) == 1 else first
+
+    def known_codes(self) -> Mapping[str, Any]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def allowed_names(self) -> list[tuple[str, str]]:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     def resolve(self, code: str) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
 
 
 class AccountField(LookupField):
+    def known_codes(self) -> Mapping[str, Any]:
+        assert self.lookups is not None
+        return self.lookups.accounts
+
+    def allowed_names(self) -> list[tuple[str, str]]:
+        assert self.lookups is not None
+        return [(a.code, a.name) for a in self.lookups.accounts_for(self.spec)]
+
     def resolve(self, code: str) -> Account:
         assert self.lookups is not None
         account = self.lookups.accounts.get(code)
@@ -115,6 +146,14 @@ class AccountField(LookupField):
 
 
 class PartyField(LookupField):
+    def known_codes(self) -> Mapping[str, Any]:
+        assert self.lookups is not None
+        return self.lookups.parties
+
+    def allowed_names(self) -> list[tuple[str, str]]:
+        assert self.lookups is not None
+        return [(p.code, p.name) for p in self.lookups.parties_for(self.spec)]
+
     def resolve(self, code: str) -> Party:
         assert self.lookups is not None
         party = self.lookups.parties.get(code)

@@ -18,6 +18,9 @@
     window.htmx.config.allowEval = false;
     window.htmx.config.allowScriptTags = false;
     window.htmx.config.includeIndicatorStyles = false;
+    // Settling copies attributes between the old and the new copy of an element; a copied style
+    // attribute (the search list is placed with one) is refused by the policy.
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
   }
 
   function entryRoot() {
@@ -182,10 +185,75 @@
     }
   });
 
+  // --- saved or not ------------------------------------------------------------------------------
+
+  // From the first edit until a save succeeds the page says so; a save that failed says so until
+  // one succeeds. Both survive the swaps of the form, so they live here rather than in the page.
+  var dirty = false;
+  var saveFailed = false;
+  var SAVE_ACTIONS = /^(save|submit|approve|post)$/;
+
+  function showSaveState() {
+    var unsaved = document.getElementById("entry-unsaved");
+    if (unsaved) {
+      unsaved.hidden = !dirty;
+    }
+    var failed = document.getElementById("entry-not-saved");
+    if (failed) {
+      failed.hidden = !saveFailed;
+    }
+  }
+
+  function markDirty() {
+    if (!dirty) {
+      dirty = true;
+      showSaveState();
+    }
+  }
+
+  function isSave(elt) {
+    return !!(elt && elt.name === "action" && SAVE_ACTIONS.test(elt.value || ""));
+  }
+
+  function saveFinished(ok) {
+    if (ok) {
+      dirty = false;
+      saveFailed = false;
+    } else {
+      saveFailed = true;
+    }
+    showSaveState();
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isSave(event.detail.requestConfig && event.detail.requestConfig.elt)) {
+      var xhr = event.detail.xhr;
+      saveFinished(xhr.status >= 200 && xhr.status < 300 && !redirectedToLogin(xhr));
+    }
+  });
+
+  ["htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      if (isSave(event.detail.elt || (event.detail.requestConfig && event.detail.requestConfig.elt))) {
+        saveFinished(false);
+      }
+    });
+  });
+
+  document.addEventListener("htmx:afterSettle", showSaveState);
+  document.addEventListener("DOMContentLoaded", showSaveState);
+
+  document.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("#entry-form")) {
+      markDirty();
+    }
+  });
+
   // --- account and party search as you type --------------------------------------------------
 
   var lookupInput = null;
   var lookupTimer = null;
+  var passingChange = null; // a change this script dispatches itself, after resolving the code
 
   function lookupList() {
     return document.getElementById("lookup-results");
@@ -204,6 +272,7 @@
       // No style attribute may stay behind: htmx copies the page for its history, and a copied
       // inline style is refused by the Content-Security-Policy.
       list.removeAttribute("style");
+      list.classList.remove("lookup-above");
     }
     if (lookupInput) {
       lookupInput.setAttribute("aria-expanded", "false");
@@ -212,12 +281,55 @@
     lookupInput = null;
   }
 
+  // Under the field, measured from the list's own containing block; above the field when the
+  // window has no room below; never past the window's right edge.
   function placeLookup(input) {
     var list = lookupList();
+    var parent = list.offsetParent || document.documentElement;
+    var origin = parent.getBoundingClientRect();
     var box = input.getBoundingClientRect();
-    list.style.top = box.bottom + window.scrollY + "px";
-    list.style.left = box.left + window.scrollX + "px";
-    list.style.minWidth = Math.max(box.width, 240) + "px";
+    var width = Math.max(box.width, 240);
+    list.style.minWidth = width + "px";
+    list.style.maxHeight = "";
+    var height = list.offsetHeight;
+    var below = window.innerHeight - box.bottom - 4;
+    var above = box.top - 4;
+    var flip = height > below && above > below;
+    if (height > (flip ? above : below)) {
+      list.style.maxHeight = Math.max(flip ? above : below, 80) + "px";
+      height = list.offsetHeight;
+    }
+    var left = Math.min(box.left, window.innerWidth - list.offsetWidth - 4);
+    left = Math.max(left, 0);
+    var top = flip ? box.top - height : box.bottom;
+    list.style.left = left - origin.left - parent.clientLeft + parent.scrollLeft + "px";
+    list.style.top = top - origin.top - parent.clientTop + parent.scrollTop + "px";
+    list.classList.toggle("lookup-above", flip);
+  }
+
+  // Errors shown above the field, a notice, a line added: the page moves, the list follows.
+  if (window.ResizeObserver) {
+    new window.ResizeObserver(function () {
+      var list = lookupList();
+      if (lookupInput && list && !list.hidden && lookupInput.isConnected) {
+        placeLookup(lookupInput);
+      }
+    }).observe(document.documentElement);
+  }
+
+  function lookupUrl(input) {
+    var root = entryRoot();
+    var kind = input.getAttribute("data-lookup");
+    return root.getAttribute(kind === "party" ? "data-party-search-url" : "data-account-search-url");
+  }
+
+  function lookupValues(input) {
+    return {
+      field: input.getAttribute("data-field"),
+      section: input.closest("#line-rows") ? "line" : "header",
+      q: input.value,
+      version: entryRoot().getAttribute("data-config-version"),
+    };
   }
 
   function searchLookup(input) {
@@ -226,27 +338,20 @@
     if (!root || !list || !window.htmx) {
       return;
     }
-    var kind = input.getAttribute("data-lookup");
-    var url = root.getAttribute(kind === "party" ? "data-party-search-url" : "data-account-search-url");
     lookupInput = input;
     window.htmx
-      .ajax("GET", url, {
+      .ajax("GET", lookupUrl(input), {
         source: input,
         target: list,
         swap: "innerHTML",
-        values: {
-          field: input.getAttribute("data-field"),
-          section: input.closest("#line-rows") ? "line" : "header",
-          q: input.value,
-          version: root.getAttribute("data-config-version"),
-        },
+        values: lookupValues(input),
       })
       .then(function () {
         if (lookupInput !== input || document.activeElement !== input) {
           return;
         }
-        placeLookup(input);
         list.hidden = false;
+        placeLookup(input);
         input.setAttribute("aria-expanded", "true");
         var options = lookupOptions();
         if (options.length) {
@@ -270,26 +375,107 @@
     return list && list.querySelector('[aria-selected="true"][data-code]');
   }
 
+  function lookupName(input) {
+    return document.getElementById(input.id + "-name");
+  }
+
+  function choose(input, code, name) {
+    input.value = code;
+    var label = lookupName(input);
+    if (label) {
+      label.textContent = name;
+    }
+    passingChange = input;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    passingChange = null;
+  }
+
   function pick(option) {
     var input = lookupInput;
     if (!input || !option) {
       return;
     }
-    input.value = option.getAttribute("data-code");
-    var name = document.getElementById(input.id + "-name");
-    if (name) {
-      name.textContent = option.getAttribute("data-name");
-    }
     closeLookup();
-    input.dispatchEvent(new Event("change", { bubbles: true }));
+    choose(input, option.getAttribute("data-code"), option.getAttribute("data-name"));
   }
+
+  // What was typed, resolved as the server resolves it on save: the exact code, or the first
+  // word when it is a code ("1120 Main bank account"), else the one code or name matching.
+  function searchOptions(input, query) {
+    var params = new URLSearchParams(lookupValues(input));
+    params.set("q", query);
+    return window
+      .fetch(lookupUrl(input) + "?" + params.toString(), {
+        credentials: "same-origin",
+        headers: { "HX-Request": "true" },
+      })
+      .then(function (response) {
+        return response.ok ? response.text() : "";
+      })
+      .then(function (html) {
+        var holder = document.createElement("template");
+        holder.innerHTML = html;
+        return Array.prototype.slice.call(holder.content.querySelectorAll("[data-code]"));
+      });
+  }
+
+  function withCode(options, code) {
+    return options.filter(function (option) {
+      return option.getAttribute("data-code") === code;
+    })[0];
+  }
+
+  function resolveTyped(input) {
+    var typed = input.value.trim();
+    var first = typed.split(" ")[0];
+    return searchOptions(input, typed)
+      .then(function (options) {
+        var exact = withCode(options, typed);
+        if (exact || first === typed) {
+          return exact || (options.length === 1 ? options[0] : null);
+        }
+        return searchOptions(input, first).then(function (byFirst) {
+          return withCode(byFirst, first) || (options.length === 1 ? options[0] : null);
+        });
+      })
+      .catch(function () {
+        return null;
+      });
+  }
+
+  // A code typed faster than the list appears is resolved when the field is left; the change
+  // waits for it, so neither the check nor the totals see the half-typed text.
+  document.addEventListener(
+    "change",
+    function (event) {
+      var input = event.target;
+      if (!input.matches || !input.matches("#entry input.lookup") || input === passingChange) {
+        return;
+      }
+      var label = lookupName(input);
+      if (!input.value.trim() || (label && label.textContent)) {
+        return;
+      }
+      event.stopImmediatePropagation();
+      resolveTyped(input).then(function (option) {
+        if (option) {
+          choose(input, option.getAttribute("data-code"), option.getAttribute("data-name"));
+        } else {
+          passingChange = input;
+          input.dispatchEvent(new Event("change", { bubbles: true }));
+          passingChange = null;
+        }
+      });
+    },
+    true
+  );
 
   document.addEventListener("input", function (event) {
     var input = event.target;
     if (!input.matches || !input.matches("#entry input.lookup") || input.readOnly) {
       return;
     }
-    var name = document.getElementById(input.id + "-name");
+    var name = lookupName(input);
     if (name) {
       name.textContent = "";
     }
@@ -308,6 +494,9 @@
   });
 
   document.addEventListener("focusout", function (event) {
+    if (event.target.matches && event.target.matches("#entry input.lookup")) {
+      window.clearTimeout(lookupTimer); // a search typed but not yet sent is not wanted now
+    }
     if (event.target === lookupInput) {
       window.setTimeout(function () {
         if (document.activeElement !== lookupInput) {
@@ -334,7 +523,9 @@
     }
     if (event.key === "Enter" && current >= 0) {
       event.preventDefault();
+      var input = lookupInput;
       pick(options[current]);
+      moveOn(input); // as in Tally: taking a match moves on
       return true;
     }
     if (event.key === "Tab" && current >= 0 && lookupInput.value) {
@@ -349,29 +540,316 @@
     return false;
   }
 
-  // --- the keyboard ----------------------------------------------------------------------------
+  // --- Enter moves on ------------------------------------------------------------------------
 
   function visibleRows() {
     return Array.prototype.slice.call(document.querySelectorAll("#line-rows > tr.line"));
   }
 
-  function moveDown(input) {
-    var row = input.closest("tr");
-    var rows = visibleRows();
-    var index = rows.indexOf(row);
-    if (index < 0) {
+  function editable(element) {
+    return (
+      element.type !== "hidden" &&
+      !element.disabled &&
+      !element.readOnly &&
+      element.tabIndex >= 0 &&
+      !element.closest("[hidden]") &&
+      element.getClientRects().length > 0
+    );
+  }
+
+  function fieldsIn(container) {
+    return Array.prototype.slice
+      .call(container.querySelectorAll("input, select, textarea"))
+      .filter(editable);
+  }
+
+  function focusField(target) {
+    target.focus();
+    if (target.select && target.tagName === "INPUT" && target.type === "text") {
+      target.select();
+    }
+  }
+
+  // The next field in the form; past the last field of the last line, a new line.
+  function moveOn(input) {
+    var form = document.getElementById("entry-form");
+    if (!form) {
       return;
     }
-    if (index === rows.length - 1) {
-      clickButton(".add-line"); // the new line takes the focus (autofocus)
+    var row = input.closest("#line-rows > tr.line");
+    if (row) {
+      var rows = visibleRows();
+      var inRow = fieldsIn(row);
+      if (row === rows[rows.length - 1] && inRow[inRow.length - 1] === input) {
+        clickButton(".add-line"); // the new line takes the focus (autofocus)
+        return;
+      }
+    }
+    var fields = fieldsIn(form);
+    var next = fields[fields.indexOf(input) + 1];
+    if (next) {
+      focusField(next);
+    }
+  }
+
+  // --- removing a line, and bringing it back -------------------------------------------------
+
+  var removedLines = [];
+
+  function currentRow() {
+    var active = document.activeElement;
+    return active && active.closest ? active.closest("#line-rows > tr.line") : null;
+  }
+
+  function removeLine(row) {
+    var button = row && row.querySelector(".remove-line");
+    if (!button || button.disabled) {
       return;
     }
-    var column = Array.prototype.indexOf.call(row.cells, input.closest("td"));
-    var below = rows[index + 1].cells[column];
-    var target = below && below.querySelector("input, select, textarea");
-    if (target) {
-      target.focus();
+    var values = fieldsIn(row)
+      .concat(Array.prototype.slice.call(row.querySelectorAll("input[type=hidden]")))
+      .map(function (input) {
+        return { id: input.id, name: input.name, value: input.value, checked: input.checked };
+      });
+    removedLines.push({
+      id: row.id,
+      copy: row.cloneNode(true),
+      values: values,
+      number: row.querySelector(".line-number").textContent,
+    });
+    button.click();
+  }
+
+  function showUndoNotice() {
+    var notice = document.getElementById("entry-undo");
+    if (!notice) {
+      return;
     }
+    var last = removedLines[removedLines.length - 1];
+    notice.hidden = !last;
+    if (last) {
+      notice.querySelector(".entry-undo-text").textContent = "Line " + last.number + " removed.";
+    }
+  }
+
+  function undoRemove() {
+    var last = removedLines.pop();
+    var placeholder = last && document.getElementById(last.id);
+    if (!placeholder) {
+      showUndoNotice();
+      return false;
+    }
+    var row = last.copy;
+    placeholder.replaceWith(row);
+    last.values.forEach(function (saved) {
+      var input = saved.name ? row.querySelector('[name="' + saved.name + '"]') : null;
+      if (input) {
+        if (input.type === "checkbox") {
+          input.checked = saved.checked;
+        } else {
+          input.value = saved.value;
+        }
+      }
+    });
+    if (window.htmx) {
+      window.htmx.process(row);
+      window.htmx.trigger(document.body, "entry:lines-changed");
+    }
+    renumberLines();
+    markDirty();
+    showUndoNotice();
+    var first = fieldsIn(row)[0];
+    if (first) {
+      first.focus();
+    }
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".remove-line");
+    if (button && event.isTrusted) {
+      // A click of the button itself (the keyboard path records the line before clicking).
+      var row = button.closest("tr.line");
+      if (row) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        removeLine(row);
+      }
+      return;
+    }
+    if (event.target.closest && event.target.closest(".entry-undo-button")) {
+      undoRemove();
+    }
+  }, true);
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (target && /^line-\d+$/.test(target.id)) {
+      markDirty();
+      showUndoNotice();
+    } else if (target && target.id === "line-rows") {
+      markDirty();
+    } else if (target && target.id === "entry") {
+      removedLines = [];
+    }
+  });
+
+  // What a text field held when the focus came to it: Ctrl+Z there is the field's own undo
+  // once it has been edited.
+  var valueOnFocus = null;
+  document.addEventListener("focusin", function (event) {
+    valueOnFocus = "value" in event.target ? event.target.value : null;
+  });
+
+  function editingText(target) {
+    var text = target.tagName === "TEXTAREA" || (target.tagName === "INPUT" && target.type === "text");
+    return text && target.value !== valueOnFocus;
+  }
+
+  // --- the balancing amount ------------------------------------------------------------------
+
+  function difference() {
+    var totals = document.querySelector("#entry-totals [data-difference]");
+    var value = totals ? parseFloat(totals.getAttribute("data-difference")) : 0;
+    return isNaN(value) ? 0 : value;
+  }
+
+  // Entering the amount of a line with nothing in it yet, while the voucher does not balance:
+  // the difference is proposed, selected, so Enter takes it and typing replaces it. With debit
+  // and credit columns, only on the side that balances.
+  document.addEventListener("focusin", function (event) {
+    var input = event.target;
+    var root = entryRoot();
+    if (!root || !input.matches || !input.matches("#line-rows input.amount") || input.value) {
+      return;
+    }
+    var row = input.closest("tr.line");
+    var empty = fieldsIn(row).every(function (field) {
+      return field.type === "checkbox" || field.tagName === "SELECT" || !field.value;
+    });
+    var diff = difference();
+    if (!row || !diff) {
+      return;
+    }
+    var key = (input.name || "").replace(/^lines-\d+-/, "");
+    var debitKey = root.getAttribute("data-debit-field");
+    var creditKey = root.getAttribute("data-credit-field");
+    var amounts = Array.prototype.slice.call(row.querySelectorAll("input.amount"));
+    if (amounts.some(function (other) { return other.value; })) {
+      return;
+    }
+    if (debitKey && creditKey) {
+      var side = diff > 0 ? creditKey : debitKey;
+      if (key !== side) {
+        return;
+      }
+    } else if (!empty && row !== visibleRows()[visibleRows().length - 1]) {
+      return;
+    }
+    input.value = Math.abs(diff).toFixed(2);
+    input.select();
+    markDirty();
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  // --- dates: one field, a calendar on demand -----------------------------------------------
+
+  function openCalendar(input) {
+    var picker = document.createElement("input");
+    picker.type = "date";
+    picker.className = "date-picker";
+    picker.tabIndex = -1;
+    if (/^\d{4}-\d{2}-\d{2}$/.test(input.value.trim())) {
+      picker.value = input.value.trim();
+    }
+    input.insertAdjacentElement("afterend", picker);
+    function done() {
+      if (picker.value) {
+        input.value = picker.value;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      picker.remove();
+      input.focus();
+    }
+    picker.addEventListener("change", done);
+    picker.addEventListener("blur", function () {
+      if (picker.isConnected) {
+        picker.remove();
+      }
+    });
+    picker.focus();
+    try {
+      picker.showPicker();
+    } catch (error) {
+      // Without a picker the field still takes a typed date.
+    }
+  }
+
+  // --- the keyboard ----------------------------------------------------------------------------
+
+  // Every key the screen takes, in one list: the shortcut card is drawn from it.
+  var SHORTCUTS = [
+    ["Enter", "Next field; after the last field of the last line, a new line; in the matches, take the highlighted one"],
+    ["Shift+Enter", "A new line within a note"],
+    ["ArrowDown", "In the matches: the next one"],
+    ["ArrowUp", "In the matches: the one before"],
+    ["Escape", "Close the matches, or this card"],
+    ["Alt+N", "Add a line"],
+    ["Control+Delete", "Remove the line you are in"],
+    ["Control+Z", "Bring back the last removed line (when not editing a field)"],
+    ["Alt+ArrowDown", "Calendar of a date field"],
+    ["Control+S", "Save"],
+    ["Control+Enter", "Post, or submit for approval"],
+    ["?", "This card (when not typing in a field)"],
+    ["F1", "This card"],
+  ];
+
+  function keyCard() {
+    var card = document.getElementById("entry-keys");
+    if (card) {
+      return card;
+    }
+    card = document.createElement("dialog");
+    card.id = "entry-keys";
+    card.className = "entry-keys";
+    card.setAttribute("aria-labelledby", "entry-keys-title");
+    var title = document.createElement("h2");
+    title.id = "entry-keys-title";
+    title.textContent = "Keys";
+    card.appendChild(title);
+    var list = document.createElement("dl");
+    SHORTCUTS.forEach(function (entry) {
+      var item = document.createElement("div");
+      item.setAttribute("data-key", entry[0]);
+      var term = document.createElement("dt");
+      var kbd = document.createElement("kbd");
+      kbd.textContent = entry[0].replace("Control", "Ctrl").replace("Arrow", "");
+      term.appendChild(kbd);
+      var description = document.createElement("dd");
+      description.textContent = entry[1];
+      item.appendChild(term);
+      item.appendChild(description);
+      list.appendChild(item);
+    });
+    card.appendChild(list);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "Close";
+    close.addEventListener("click", function () {
+      card.close();
+    });
+    card.appendChild(close);
+    document.body.appendChild(card);
+    return card;
+  }
+
+  function typingIn(target) {
+    return (
+      target.tagName === "TEXTAREA" ||
+      target.tagName === "SELECT" ||
+      (target.tagName === "INPUT" && !/^(checkbox|radio|button|submit)$/.test(target.type))
+    );
   }
 
   document.addEventListener("keydown", function (event) {
@@ -383,7 +861,16 @@
       return;
     }
     var key = event.key;
+    var target = event.target;
     var command = event.ctrlKey || event.metaKey;
+    if (key === "F1" || (key === "?" && !command && !typingIn(target))) {
+      event.preventDefault();
+      var card = keyCard();
+      if (!card.open) {
+        card.showModal();
+      }
+      return;
+    }
     if (command && (key === "s" || key === "S")) {
       event.preventDefault();
       clickButton('[data-shortcut="save"]');
@@ -396,23 +883,52 @@
       }
       return;
     }
+    if (command && key === "Delete") {
+      var row = currentRow();
+      if (row) {
+        event.preventDefault();
+        removeLine(row);
+      }
+      return;
+    }
+    if (command && (key === "z" || key === "Z") && !event.shiftKey) {
+      if (removedLines.length && !editingText(target)) {
+        event.preventDefault();
+        undoRemove();
+      }
+      return;
+    }
     if (event.altKey && !command && (event.code === "KeyN" || key === "n" || key === "N")) {
       event.preventDefault();
       clickButton(".add-line");
       return;
     }
-    var target = event.target;
-    if (key !== "Enter" || event.shiftKey || !target.closest || !target.closest("#entry-form")) {
+    if (event.altKey && key === "ArrowDown" && target.matches && target.matches("#entry input.date")) {
+      event.preventDefault();
+      openCalendar(target);
       return;
     }
-    if (target.tagName === "TEXTAREA" || target.tagName === "BUTTON" || target.tagName === "A") {
+    if (key !== "Enter" || event.shiftKey || command || !target.closest || !target.closest("#entry-form")) {
       return;
     }
-    // Enter never submits the form by accident: in the grid it moves down, or adds a line at
-    // the bottom; in the header it does nothing.
+    if (target.tagName === "BUTTON" || target.tagName === "A") {
+      return; // a button presses itself
+    }
+    // Enter never submits the form by accident: it moves on, as in Tally (Shift+Enter starts
+    // a new line in a note).
     event.preventDefault();
-    if (target.closest("#line-rows")) {
-      moveDown(target);
+    moveOn(target);
+  });
+
+  // The first field takes the focus when the page opens (not after a swap: htmx autofocus).
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("entry-form");
+    if (!form || form.contains(document.activeElement)) {
+      return;
+    }
+    var first = fieldsIn(form)[0];
+    if (first) {
+      first.focus();
     }
   });
 })();

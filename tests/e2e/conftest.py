@@ -1,7 +1,8 @@
 """Browser fixtures: Debian's chromium driven by Playwright against pytest-django's live server.
 
 Every page records what the browser complained about (console errors, uncaught exceptions,
-Content-Security-Policy violations, server errors) so each test can assert there were none.
+Content-Security-Policy violations, server errors), and every browser test fails if there was
+any it did not declare expected (`browser_problems.allow`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
@@ -51,14 +53,7 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 # Runs in every page before its own scripts, outside the page's Content-Security-Policy: a
 # violation the browser only reports as an event still reaches the console this way.
-REPORT_CSP_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  console.error(
-    `CSP violation: ${event.violatedDirective} refused ${event.blockedURI || "inline code"}`
-    + ` at ${event.sourceFile}:${event.lineNumber}`
-  );
-});
-"""
+REPORT_PROBLEMS = Path(__file__).with_name("report_problems.js")
 
 
 # An in-memory SQLite test database is one connection, shared by the test and every server
@@ -126,6 +121,11 @@ class BrowserProblems:
     """What the browser reported while a test ran."""
 
     messages: list[str] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+
+    def allow(self, *patterns: str) -> None:
+        """Problems matching these patterns are what the test provokes on purpose."""
+        self.allowed.extend(patterns)
 
     def watch(self, page: Page) -> None:
         page.on("console", self._console)
@@ -142,11 +142,12 @@ class BrowserProblems:
             self.messages.append(f"HTTP {response.status} from {response.url}")
 
     def assert_none(self, *, expected: Sequence[str] = ()) -> None:
-        """No problems, except those matching one of the `expected` patterns."""
+        """No problems, except those matching one of the `expected` or allowed patterns."""
+        self.allow(*expected)
         unexpected = [
             message
             for message in self.messages
-            if not any(re.search(pattern, message) for pattern in expected)
+            if not any(re.search(pattern, message) for pattern in self.allowed)
         ]
         assert not unexpected, "the browser reported:\n" + "\n".join(unexpected)
 
@@ -154,6 +155,18 @@ class BrowserProblems:
 @pytest.fixture
 def browser_problems() -> BrowserProblems:
     return BrowserProblems()
+
+
+@pytest.fixture(autouse=True)
+def no_browser_problems(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The one check every browser test gets: set up before the browser (so it is torn down
+    after the pages closed), it fails the test on any problem the browser reported."""
+    if request.node.get_closest_marker("browser") is None:
+        yield
+        return
+    problems: BrowserProblems = request.getfixturevalue("browser_problems")
+    yield
+    problems.assert_none()
 
 
 def open_context(
@@ -164,7 +177,7 @@ def open_context(
 ) -> BrowserContext:
     context = browser.new_context(base_url=live_server.url, **options)
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    context.add_init_script(path=REPORT_PROBLEMS)
     # The load-time beacon (tested in tests/rollout/test_metrics.py) is answered in the
     # browser: sent on its own whenever a page loads or hides, it would otherwise write to the
     # shared test database at moments no test step waits for.

@@ -64,9 +64,7 @@ def test_a_payment_is_entered_saved_and_posted_with_the_keyboard_alone(
     page.keyboard.press("Tab")
     expect(page.get_by_label("Amount, line 1")).to_be_focused()
     page.keyboard.type("1200")
-    page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Remove line").first).to_be_focused()
-    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # Remove line is no Tab stop (Ctrl+Delete)
     expect(page.get_by_label("Account, line 2")).to_be_focused()
     expect(totals(page)).to_contain_text("1,200.00")
 

@@ -203,6 +203,8 @@ def test_remove_line_partial_leaves_a_deletion_mark(books, client, accountant):
     assert "<html" not in html
     assert html.startswith('<tr id="line-1" class="line-removed" hidden>')
     assert '<input type="hidden" name="lines-1-DELETE" value="on">' in html
+    # A field check answering after the removal still finds where its errors go.
+    assert '<td id="line-1-errors"></td>' in html
     assert response["HX-Trigger"] == '{"entry:lines-changed": {}}'
 
 
@@ -258,7 +260,74 @@ def test_totals_count_lines_with_errors_separately(books, client, accountant):
     html = client.post(
         partial_url("totals", "JV"), entry_data(books, "JV", lines=lines), headers=HX
     ).content.decode()
-    assert "1 line with errors not counted." in html
+    assert "1 line has errors: 2" in html
+    assert "Lines with errors are not counted in these totals." in html
+
+
+def test_totals_never_say_balanced_in_green_while_a_line_is_in_error(books, client, accountant):
+    lines = [
+        {"account": "5200", "debit": "100.00"},
+        {"account": "9999", "debit": "5.00"},
+        {"account": "1120", "credit": "100.00"},
+        {"account": "1120", "credit": "abc"},
+    ]
+    html = client.post(
+        partial_url("totals", "JV"), entry_data(books, "JV", lines=lines), headers=HX
+    ).content.decode()
+    assert "2 lines have errors: 2, 4" in html
+    assert "balance-ok" not in html
+    assert "Balanced without the lines in error" in html
+
+
+def test_totals_name_lines_by_their_shown_number_after_a_removal(books, client, accountant):
+    lines = [
+        {"account": "5200", "debit": "100.00"},
+        {"account": "1120", "credit": "100.00"},
+        {"account": "1120", "credit": "abc"},
+    ]
+    data = {**entry_data(books, "JV", lines=lines), "lines-0-DELETE": "on"}
+    html = client.post(partial_url("totals", "JV"), data, headers=HX).content.decode()
+    assert "1 line has errors: 2" in html
+
+
+def test_totals_with_every_line_in_error_do_not_say_nothing_was_entered(books, client, accountant):
+    lines = [{"account": "9999", "amount": "10.00"}, {"account": "5200", "amount": "ten"}]
+    html = client.post(
+        partial_url("totals", "PV"), entry_data(books, "PV", lines=lines), headers=HX
+    ).content.decode()
+    assert "No amounts entered yet" not in html
+    assert "2 lines have errors: 1, 2" in html
+    assert "every line entered has an error" in html
+    assert "balance-ok" not in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [
+        ("5200", "5200"),
+        ("rent", "5200"),
+        ("RENT", "5200"),
+        ("5200 Rent", "5200"),
+        ("530", "5300"),
+        ("office supplies", "5500"),
+    ],
+)
+def test_an_account_is_saved_from_its_code_or_its_one_matching_name(
+    typed, saved, books, client, accountant
+):
+    lines = [{"account": typed, "description": "Office", "amount": "10.00"}]
+    client.post(new_url("PV"), entry_data(books, "PV", lines=lines))
+    voucher = Voucher.objects.get()
+    assert [line.account.code for line in voucher.lines.order_by("order")] == [saved, "1120"]
+
+
+def test_a_name_matching_several_accounts_is_refused_and_nothing_is_saved(
+    books, client, accountant
+):
+    lines = [{"account": "an", "description": "Office", "amount": "10.00"}]
+    response = client.post(new_url("PV"), entry_data(books, "PV", lines=lines))
+    assert "Account an does not exist or cannot be posted to" in response.content.decode()
+    assert not Voucher.objects.exists()
 
 
 def test_validate_partial_returns_the_changed_header_fields_errors_out_of_band(

@@ -32,7 +32,7 @@ class EntryTotals:
     total_debit: Decimal = ZERO
     total_credit: Decimal = ZERO
     line_count: int = 0
-    lines_with_errors: int = 0
+    error_lines: list[int] = field(default_factory=list)  # numbers of the lines in error
     tax_total: Decimal = ZERO
     tax_rounding_difference: Decimal = ZERO
     entered_total: Decimal = ZERO
@@ -43,12 +43,38 @@ class EntryTotals:
         return self.total_debit - self.total_credit
 
     @property
+    def lines_with_errors(self) -> int:
+        return len(self.error_lines)
+
+    @property
     def is_balanced(self) -> bool:
-        return not self.missing and self.difference == 0 and self.total_debit > 0
+        """Balanced with every line counted: a line in error is not, so it never is then."""
+        return (
+            not self.missing
+            and not self.error_lines
+            and self.difference == 0
+            and self.total_debit > 0
+        )
+
+    @property
+    def balances_without_errors(self) -> bool:
+        """What was counted balances, but lines in error were left out."""
+        return (
+            bool(self.error_lines)
+            and not self.missing
+            and self.difference == 0
+            and self.total_debit > 0
+        )
 
     @property
     def is_empty(self) -> bool:
-        return self.total_debit == 0 and self.total_credit == 0 and not self.entered_total
+        """Nothing entered at all: neither an amount counted nor a line in error."""
+        return (
+            self.total_debit == 0
+            and self.total_credit == 0
+            and not self.entered_total
+            and not self.error_lines
+        )
 
 
 def _entered_amounts(entry_def: EntryDefinition, lines: list[dict[str, Any]]) -> Decimal:
@@ -57,12 +83,14 @@ def _entered_amounts(entry_def: EntryDefinition, lines: list[dict[str, Any]]) ->
     return sum((value.get(key) or ZERO for value in lines), ZERO)
 
 
-def totals_from_plan(plan: PostingPlan, line_count: int, errors: int = 0) -> EntryTotals:
+def totals_from_plan(
+    plan: PostingPlan, line_count: int, error_lines: Sequence[int] = ()
+) -> EntryTotals:
     return EntryTotals(
         total_debit=plan.total_debit,
         total_credit=plan.total_credit,
         line_count=line_count,
-        lines_with_errors=errors,
+        error_lines=list(error_lines),
         tax_total=sum(plan.tax_lines.values(), ZERO),
         tax_rounding_difference=plan.tax_rounding_difference,
     )
@@ -85,27 +113,32 @@ def totals_from_lines(lines: Sequence[LineInput]) -> EntryTotals:
 def entry_totals(*, entry_def: EntryDefinition, forms_: ConfiguredForms) -> EntryTotals:
     """Running totals of a bound entry, counting the lines that are valid so far.
 
-    Unlike saving, this never refuses: a line with an error is left out and counted, and a
-    header account the rule needs but that is not chosen yet is named.
+    Unlike saving, this never refuses: a line with an error is left out and named by its number
+    (as the grid numbers the lines still shown), and a header account the rule needs but that is
+    not chosen yet is named.
     """
     forms_.header.is_valid()
     forms_.lines.is_valid()
     header = dict(getattr(forms_.header, "cleaned_data", {}))
     good: list[dict[str, Any]] = []
-    errors = 0
+    errors: list[int] = []
+    number = 0
     for form in forms_.lines.forms:
-        if is_removed(form) or not form.has_changed():
+        if is_removed(form):
+            continue
+        number += 1
+        if not form.has_changed():
             continue
         if form.is_valid():
             good.append(line_values(form))
         else:
-            errors += 1
+            errors.append(number)
     try:
         plan = posting_plan(entry_def.definition, EnteredVoucher(header=header, lines=good))
     except PostingRuleError as exc:
         return EntryTotals(
             line_count=len(good),
-            lines_with_errors=errors,
+            error_lines=errors,
             entered_total=_entered_amounts(entry_def, good),
             missing=f"{entry_def.label(exc.field_key)}: {exc.message}.",
         )

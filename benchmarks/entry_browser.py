@@ -1,0 +1,140 @@
+"""Entry-screen browser benchmark E6: what the user waits for, in Debian's chromium.
+
+The page is served by a live server thread over this run's database and driven by Playwright:
+time to an interactive form (from the start of navigation until the date field has the focus,
+htmx and entry.js loaded) and the add-line round trip (Alt+N until the new row is in the grid),
+for a saved payment of 10 and of 250 lines. Skipped, with a note on stderr, without chromium.
+
+    python -m benchmarks.run --only E6 --db sqlite --runs 1
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.test.testcases import LiveServerThread
+from django.test.utils import override_settings
+from django.urls import reverse
+
+from accounting.models import Voucher
+from benchmarks.entry_screen import FORM, entry_books, payment_data
+from benchmarks.registry import BenchContext, Figure, benchmark
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+INTERACTIVE = (
+    "() => window.htmx !== undefined && document.activeElement"
+    " && document.activeElement.id === 'id_date'"
+)
+
+
+@contextmanager
+def live_server() -> Iterator[str]:
+    """A server thread over this run's database, over plain HTTP as a browser on localhost."""
+    with override_settings(
+        ALLOWED_HOSTS=["localhost"],
+        SECURE_SSL_REDIRECT=False,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
+    ):
+        thread = LiveServerThread("localhost", StaticFilesHandler, port=0)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        if thread.error:
+            raise thread.error
+        try:
+            yield f"http://localhost:{thread.port}"
+        finally:
+            thread.terminate()
+            thread.join()
+
+
+def _draft_of(ctx: BenchContext, lines: int) -> int:
+    # The test client calls itself "testserver" over plain HTTP.
+    with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False):
+        b = entry_books(ctx)
+        if lines == 10:
+            return b.draft_10
+        data = payment_data(b.definition, b.version, lines, "save")
+        new = reverse("entry-new", args=["PV"])
+        response = b.client.post(new, urlencode(data), content_type=FORM)
+    assert response.status_code == 302, response.content[:2000]
+    return Voucher.objects.latest("pk").pk
+
+
+@benchmark("E6 browser: interactive form and add line", group="entry")
+def e6_browser(ctx: BenchContext) -> list[Figure]:
+    if not os.access(CHROMIUM, os.X_OK):
+        print(f"E6 skipped: no chromium at {CHROMIUM}", file=sys.stderr)
+        return []
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the ORM calls here
+    # happen between browser steps, never during one.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    drafts = {lines: _draft_of(ctx, lines) for lines in (10, 250)}
+    session = entry_books(ctx).client.cookies[settings.SESSION_COOKIE_NAME].value
+    count = ctx.scaled(10, 3)
+    figures: list[Figure] = []
+    with live_server() as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(base_url=url)
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": url}])
+        context.route("**/metrics/beacon/", lambda route: route.fulfill(status=204))
+        page = context.new_page()
+        for lines, pk in drafts.items():
+            edit = reverse("entry-edit", args=[pk])
+            loads, adds = [], []
+            page.goto(edit)  # warm-up: templates and form classes cached, as in a running server
+            started = time.perf_counter()
+            for _ in range(count):
+                page.goto(edit)
+                page.wait_for_function(INTERACTIVE)
+                loads.append(page.evaluate("performance.now()"))
+            load_seconds = time.perf_counter() - started
+            rows = page.locator("#line-rows > tr.line")
+            started = time.perf_counter()
+            for _ in range(count):
+                before, shown = time.perf_counter(), rows.count()
+                page.keyboard.press("Alt+N")
+                page.wait_for_function(
+                    f"() => document.querySelectorAll('#line-rows > tr.line').length > {shown}"
+                )
+                adds.append((time.perf_counter() - before) * 1000)
+            add_seconds = time.perf_counter() - started
+            figures += [
+                Figure(
+                    benchmark=f"E6 browser: interactive form, {lines} lines",
+                    unit_count=count,
+                    seconds=load_seconds,
+                    samples_ms=loads,
+                    lines=lines,
+                    notes="navigation start to the focused date field",
+                ),
+                Figure(
+                    benchmark=f"E6 browser: add line, {lines} lines",
+                    unit_count=count,
+                    seconds=add_seconds,
+                    samples_ms=adds,
+                    lines=lines,
+                    notes="Alt+N to the new row in the grid",
+                ),
+            ]
+        browser.close()
+    for figure in figures:
+        print(
+            f"{figure.benchmark}: p50 {figure.percentile_ms(50):.0f} ms,"
+            f" p95 {figure.percentile_ms(95):.0f} ms",
+            file=sys.stderr,
+        )
+    return figures
