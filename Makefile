@@ -15,7 +15,8 @@ find_python = $(shell PYTHON="$(PYTHON)" bash scripts/find-python.sh)
 .PHONY: help
 help:
 	@echo "make run      set up (venv, install, migrate, seed, demo data) and serve on http://127.0.0.1:8000"
-	@echo "make test     set up and run the whole suite with coverage (SQLite; DATABASE_URL for PostgreSQL)"
+	@echo "make test     set up and run the suite with coverage (SQLite; DATABASE_URL for PostgreSQL)"
+	@echo "make test-browser  the browser tests (Playwright driving Debian's chromium)"
 	@echo "make lint     ruff, formatting, mypy, import directions, bandit, migrations check, deploy check"
 	@echo "make bench    posting and entry-screen benchmarks (SQLite and PostgreSQL)"
 
@@ -49,11 +50,17 @@ run: setup
 test: export DJANGO_DEBUG ?=
 test: install
 	@mkdir -p var
-	$(BIN)/pytest -n auto --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto -m "not browser" --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
+
+# The browser tests (Debian's chromium through Playwright): their own leg, as CI runs them.
+.PHONY: test-browser
+test-browser: install
+	@mkdir -p var
+	$(BIN)/pytest -n auto -m browser $(PYTEST_ARGS)
 
 .PHONY: test-postgres
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -n auto $(PYTEST_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -n auto -m "not browser" $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: install
