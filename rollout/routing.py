@@ -16,8 +16,8 @@ from waffle import flag_is_active
 from waffle.models import Flag
 
 from accounting.models import EntryChannel, Organization
+from voucher_config.config_cache import type_config_cached
 from voucher_config.models import VoucherTypeConfig
-from voucher_config.services import type_config
 from voucher_config.validation import definition_errors
 
 FLAG_NAME = "voucher_config_ui"
@@ -83,7 +83,7 @@ def route_for(
         return Route(EntryChannel.LEGACY)
     if drawn_by != EntryChannel.CONFIG and not config_ui_enabled_for(request):
         return Route(EntryChannel.LEGACY)
-    config = type_config(organization=organization, type_code=type_code)
+    config = type_config_cached(organization=organization, type_code=type_code)
     if drawn_by == EntryChannel.CONFIG and config is not None:
         # Its screen says why it can no longer take the entry, keeping what was typed.
         return Route(EntryChannel.CONFIG, config=config)
