@@ -37,15 +37,20 @@ def test_events_are_added_up_in_memory_and_written_in_one_row_per_label_set(
 
 
 def test_the_end_of_a_request_writes_only_when_the_last_flush_is_old_enough(buffered, monkeypatch):
+    # Connected to the end of every request (disconnect says whether it was).
+    assert request_finished.disconnect(dispatch_uid="rollout.metrics_flush")
+    request_finished.connect(recording.metrics_flush_if_due, dispatch_uid="rollout.metrics_flush")
     clock = [1000.0]
     monkeypatch.setattr(recording.time, "monotonic", lambda: clock[0])
+    # Closing the connection would end the test's transaction; a request has none open by then.
+    monkeypatch.setattr(recording, "close_old_connections", lambda: None)
     recording.PENDING.take()  # the last flush at 1000
     metric_count(name="voucher_created", channel="config", at=NOON)
     clock[0] += 4
-    request_finished.send(sender=None)
+    recording.metrics_flush_if_due()
     assert not MetricMinute.objects.exists()
     clock[0] += 1
-    request_finished.send(sender=None)
+    recording.metrics_flush_if_due()
     assert MetricMinute.objects.get().count == 1
 
 
