@@ -19,6 +19,7 @@ help:
 	@echo "make test-browser  the browser tests (Playwright driving Debian's chromium)"
 	@echo "make lint     ruff, formatting, mypy, import directions, bandit, migrations check, deploy check"
 	@echo "make bench    posting and entry-screen benchmarks (SQLite and PostgreSQL)"
+	@echo "make serve    production settings under gunicorn on http://127.0.0.1:8000 (DEBUG off)"
 
 $(STAMP): pyproject.toml scripts/find-python.sh
 	@set -e; py="$(find_python)"; \
@@ -45,6 +46,21 @@ setup: install
 run: export DJANGO_DEBUG = 1
 run: setup
 	$(MANAGE) runserver 127.0.0.1:8000
+
+# Production settings on this machine: DEBUG off, a fresh secret key, static files collected and
+# served by WhiteNoise, gunicorn in front. Plain http on 127.0.0.1 only, so no HTTPS redirect (a real
+# deployment keeps it, docs/DEPLOYMENT.md "Serving"); browsers send the Secure cookies to
+# http://127.0.0.1 and localhost all the same. `make run` first if the database has no demo data.
+SERVE_ENV = DJANGO_DEBUG= DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost DJANGO_SECURE_SSL_REDIRECT=0 \
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')}"
+GUNICORN_WORKERS ?= 3
+
+.PHONY: serve
+serve: install
+	@mkdir -p var
+	$(SERVE_ENV) $(MANAGE) collectstatic --noinput --verbosity 0
+	$(SERVE_ENV) $(MANAGE) migrate --noinput
+	$(SERVE_ENV) $(BIN)/gunicorn config.wsgi -c config/gunicorn.conf.py -w $(GUNICORN_WORKERS) -b 127.0.0.1:8000
 
 .PHONY: test
 test: export DJANGO_DEBUG ?=

@@ -16,7 +16,8 @@ def active_organization(request: HttpRequest) -> dict[str, Any]:
         "membership": getattr(request, "membership", None),
         "organization_choices": SimpleLazyObject(
             lambda: (
-                list(selectors.user_organizations(user=user))
+                getattr(request, "user_organizations", None)
+                or list(selectors.user_organizations(user=user))
                 if user is not None and user.is_authenticated
                 else []
             )

@@ -3,16 +3,23 @@
 from django.urls import path
 
 from accounting import views
+from config.db_router import reports_from_replica
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("reports/trial-balance/", views.trial_balance, name="trial-balance"),
+    # Reports may read from a replica when one is configured (config/db_router.py); the voucher
+    # list stays on the primary, where a voucher just posted is always found.
+    path("reports/trial-balance/", reports_from_replica(views.trial_balance), name="trial-balance"),
     path(
         "reports/period-trial-balance/",
-        views.period_trial_balance,
+        reports_from_replica(views.period_trial_balance),
         name="period-trial-balance",
     ),
-    path("reports/account-ledger/", views.account_ledger, name="account-ledger"),
+    path(
+        "reports/account-ledger/",
+        reports_from_replica(views.account_ledger),
+        name="account-ledger",
+    ),
     path("vouchers/", views.voucher_list, name="voucher-list"),
     path("vouchers/<int:pk>/", views.voucher_detail, name="voucher-detail"),
     path("vouchers/<int:pk>/reverse/", views.voucher_reverse, name="voucher-reverse"),

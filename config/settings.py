@@ -57,7 +57,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a load balancer's /healthz is answered before the host check and the HTTPS redirect.
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware, as WhiteNoise asks: static files with far-future headers.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,20 +104,34 @@ DEFAULT_DATABASE_URL = f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
+        # Connections are kept between requests (60 s unless DEBUG) and checked before reuse,
+        # so a server restart or a dropped connection costs a reconnect, not a failed request.
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0" if DEBUG else "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue on the busy timeout instead of failing with "database is locked" mid-way.
+    # synchronous=FULL: a committed voucher survives a power loss (NORMAL may lose the last
+    # commits in WAL mode); the cost is measured in docs/PERFORMANCE.md.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_SQLITE_NAME")}
+# A read replica for reports (config/db_router.py); none unless DATABASE_REPLICA_URL is set.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.db_router.ReportReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -131,7 +149,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "var" / "staticfiles"))
+# Hashed names (app.3f2a1c.css) and compressed copies, served by WhiteNoise with a year's cache
+# lifetime; DEBUG and the test client keep the plain storage, which needs no collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or os.environ.get("PYTEST_VERSION")
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -187,6 +217,8 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 50_000
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Load balancers probe /healthz over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -210,17 +242,32 @@ WAFFLE_CREATE_MISSING_FLAGS = False
 # waffle's default, named here because the flag history (rollout.models) depends on the model by it.
 WAFFLE_FLAG_MODEL = "waffle.Flag"
 
-# Rollout flags (django-waffle). Flags are read from the database on every request (no cache),
-# so a toggle in the admin reaches every server process on the next request, with no restart.
-WAFFLE_CACHE_NAME = "waffle"
+# One cache shared by every server process: Redis when REDIS_URL is set (production, CI), else
+# this process's memory (one process, as `make run` serves). It holds the sessions (cached_db:
+# written through to the database, read from the cache), the rollout flags (waffle deletes a
+# flag's key when it is saved, so a toggle reaches every process on its next request), the
+# voucher types' configurations (deleted on save) and the beacon's budget.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "waffle": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "ledger"),
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+WAFFLE_CACHE_NAME = "default"
 
 # Parallel-run metrics and health alerts (rollout.metrics, rollout.health).
 # Bearer token a Prometheus scraper sends to /metrics; empty turns token access off (staff only).
 VOUCHER_METRICS_TOKEN = os.environ.get("VOUCHER_METRICS_TOKEN", "")
+# Metrics are added up in each process's memory and written at most this often (at the end of a
+# request, and when the process exits), so a page view writes nothing; readers flush first.
+VOUCHER_METRICS_FLUSH_SECONDS = float(os.environ.get("VOUCHER_METRICS_FLUSH_SECONDS", "5"))
 VOUCHER_METRICS_RETENTION_DAYS = int(os.environ.get("VOUCHER_METRICS_RETENTION_DAYS", "90"))
 # Browser beacons one user may send per minute; past it they are refused (429) and not recorded.
 # Counted in the default cache: share it between processes (e.g. Redis) for one budget per user.

@@ -117,6 +117,15 @@ class AccountChoiceField(CodeChoiceField):
             organization=organization, account_types=self.account_types, subtypes=self.subtypes
         )
 
+    def narrow(self, rows: Iterable[Account]) -> list[Account]:
+        """`queryset_for`'s rows, picked from all the postable accounts already read."""
+        return [
+            row
+            for row in rows
+            if (not self.account_types or row.account_type in self.account_types)
+            and (not self.subtypes or row.subtype in self.subtypes)
+        ]
+
 
 class PartyChoiceField(CodeChoiceField):
     def __init__(self, *, role: str | None = None, **kwargs: Any):
@@ -133,6 +142,33 @@ class PartyChoiceField(CodeChoiceField):
 
     def queryset_for(self, organization: Organization) -> QuerySet[Party]:
         return active_parties(organization=organization, role=self.role)
+
+    def narrow(self, rows: Iterable[Party]) -> list[Party]:
+        """`queryset_for`'s rows, picked from all the active parties already read."""
+        if not self.role or self.role == "any":
+            return list(rows)
+        return [row for row in rows if row.role in (self.role, PartyRole.BOTH)]
+
+
+class ChoiceSource:
+    """The organization's postable accounts and active parties, each read at most once, from
+    which every account and party field of one entry (header and lines) takes its choices."""
+
+    def __init__(self, organization: Organization):
+        self.organization = organization
+        self.accounts: list[Account] | None = None
+        self.parties: list[Party] | None = None
+
+    def rows_for(self, field: CodeChoiceField) -> list[Any]:
+        if isinstance(field, AccountChoiceField):
+            if self.accounts is None:
+                self.accounts = list(postable_accounts(organization=self.organization))
+            return field.narrow(self.accounts)
+        if isinstance(field, PartyChoiceField):
+            if self.parties is None:
+                self.parties = list(active_parties(organization=self.organization))
+            return field.narrow(self.parties)
+        return list(field.queryset_for(self.organization))
 
 
 # --- field builders ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.db.models import Model
 from accounting.models import Organization, PartyRole
 from legacy_entry.fields import (
     AccountChoiceField,
+    ChoiceSource,
     CodeChoiceField,
     PartyChoiceField,
     amount_field,
@@ -55,6 +56,7 @@ class OrganizationForm(forms.Form):
         *args: Any,
         organization: Organization,
         choice_rows: Mapping[str, Sequence[Model]] | None = None,
+        choices: ChoiceSource | None = None,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
@@ -62,7 +64,9 @@ class OrganizationForm(forms.Form):
             if isinstance(field, CodeChoiceField):
                 field.queryset = field.queryset_for(organization)
                 rows = choice_rows.get(name) if choice_rows is not None else None
-                field.offer(rows if rows is not None else list(field.queryset))
+                if rows is None:
+                    rows = choices.rows_for(field) if choices else list(field.queryset)
+                field.offer(rows)
 
 
 class LegacyLineForm(OrganizationForm):
@@ -152,8 +156,15 @@ class LegacyLineFormSet(forms.BaseFormSet):
 
     min_lines: ClassVar[int] = 1
 
-    def __init__(self, *args: Any, organization: Organization, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        organization: Organization,
+        choices: ChoiceSource | None = None,
+        **kwargs: Any,
+    ):
         self.organization = organization
+        self.choices = choices or ChoiceSource(organization)
         super().__init__(*args, **kwargs)
         self._choice_rows: dict[str, list[Model]] | None = None
 
@@ -165,7 +176,7 @@ class LegacyLineFormSet(forms.BaseFormSet):
         """The choices of every account and party column, read once for all lines."""
         if self._choice_rows is None:
             self._choice_rows = {
-                name: list(field.queryset_for(self.organization))
+                name: self.choices.rows_for(field)
                 for name, field in self.form.base_fields.items()
                 if isinstance(field, CodeChoiceField)
             }

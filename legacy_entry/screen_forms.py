@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from accounting.models import Account, Organization, Party
+from legacy_entry.fields import ChoiceSource
 from legacy_entry.forms import LINE_PREFIX, MAX_LINES, VoucherForm, voucher_form_class
 
 BLANK_LINES = 2  # blank lines a new entry starts with
@@ -32,19 +33,21 @@ class LegacyForms:
         blank_lines: int | None = None,
     ):
         self.form_class = voucher_form_class(type_code)
+        # The accounts and parties are read once for the header and every line.
+        choices = ChoiceSource(organization)
         self.header: VoucherForm = self.form_class(
-            data=data, initial=initial_header, organization=organization
+            data=data, initial=initial_header, organization=organization, choices=choices
         )
         formset_class = self.form_class.line_formset
         if data is None:
             lines = [dict(line) for line in initial_lines or ()]
-            self.lines = formset_class(initial=lines, organization=organization)
+            self.lines = formset_class(initial=lines, organization=organization, choices=choices)
             self.lines.extra = (
                 blank_lines if blank_lines is not None else max(0, BLANK_LINES - len(lines))
             )
         else:
             # No initial when bound: a line counts as entered when it differs from the defaults.
-            self.lines = formset_class(data=data, organization=organization)
+            self.lines = formset_class(data=data, organization=organization, choices=choices)
 
     @classmethod
     def with_added_line(

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounting.models import Organization
@@ -71,6 +72,53 @@ def record_routed_request(
             request.session["entry_channel"] = str(channel)
 
 
+# What the accountant is told when the database fails under an entry request. The posting runs in
+# one transaction: an error before its commit rolled everything back, so nothing was posted; an
+# error during the commit itself leaves the outcome unknown, and they are told to look first.
+NOTHING_POSTED = (
+    "Nothing was posted — the database was unavailable; try again",
+    "What you entered was not saved. Go back to the entry and try again in a moment.",
+)
+MAYBE_POSTED = (
+    "The database stopped answering while the voucher was being saved",
+    "It may or may not have been posted: look it up in the voucher list before entering it again.",
+)
+UNAVAILABLE = (
+    "The database is unavailable; try again",
+    "The page could not be read. Try again in a moment.",
+)
+
+
+def failed_during_commit(exc: BaseException) -> bool:
+    """Whether a database error came from the COMMIT itself (the outcome is then unknown)."""
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_name in ("commit", "_commit") and trace.tb_frame.f_globals.get(
+            "__name__", ""
+        ).startswith("django.db.backends"):
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def database_unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """503 saying plainly whether the voucher was posted."""
+    if request.method != "POST":
+        (headline, advice), posted = UNAVAILABLE, "no"
+    elif failed_during_commit(exc):
+        (headline, advice), posted = MAYBE_POSTED, "unknown"
+    else:
+        (headline, advice), posted = NOTHING_POSTED, "no"
+    body = render_to_string(
+        "rollout/database_unavailable.html",
+        {"headline": headline, "advice": advice, "posted": posted, "back": request.get_full_path()},
+        request=None,
+    )
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
 def routed(
     request: HttpRequest,
     *,
@@ -91,7 +139,7 @@ def routed(
             reason=type(exc).__name__,
             organization=request_organization(request),
         )
-        raise
+        return database_unavailable(request, exc)
     elapsed_ms = (time.perf_counter() - started) * 1000
     record_routed_request(
         request,

@@ -19,8 +19,8 @@ from waffle.models import Flag
 from accounting.models import EntryChannel, Organization
 from rollout.models import RolloutMode
 from rollout.organization_state import OrganizationState, organization_state
+from voucher_config.config_cache import type_config_cached
 from voucher_config.models import VoucherTypeConfig
-from voucher_config.services import type_config
 from voucher_config.validation import definition_errors
 
 FLAG_NAME = "voucher_config_ui"
@@ -131,7 +131,7 @@ def route_for(
         request, organization=organization
     ):
         return Route(EntryChannel.LEGACY)
-    config = type_config(organization=organization, type_code=type_code)
+    config = type_config_cached(organization=organization, type_code=type_code)
     if drawn_by == EntryChannel.CONFIG and config is not None:
         # Its screen says why it can no longer take the entry, keeping what was typed.
         return Route(EntryChannel.CONFIG, config=config)

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.signals import post_delete, post_save
 
 from accounting.models import PartyRole
+from rollout.metrics import recording
 from tests.factories import Books, PartyFactory
+
+
+def pytest_configure(config):
+    """With a shared cache (REDIS_URL), each test worker keeps to its own keys: the workers'
+    databases hold different rows under the same ids."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    default = django_settings.CACHES["default"]
+    default["KEY_PREFIX"] = f"{default.get('KEY_PREFIX', '')}-test-{worker}-{os.getpid()}"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -31,8 +44,42 @@ def plain_http(settings):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Counts kept in the cache (the beacon's budget) start at zero in every test: user ids
-    come back after a rollback, so one test's count would otherwise reach the next."""
-    cache.clear()
+    come back after a rollback, so one test's count would otherwise reach the next. On Redis
+    only this worker's keys are deleted (a FLUSHDB would empty the other workers' too)."""
+    if hasattr(cache, "_cache") and hasattr(cache._cache, "get_client"):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+def flush_flag_at_once(sender, instance, **kwargs):
+    instance.flush()
+
+
+@pytest.fixture(autouse=True)
+def flag_changes_reach_the_cache():
+    """waffle deletes a saved flag's cache key when the save commits; a test's transaction never
+    commits, so here it is deleted at the save itself (tests/serving shows the real commit)."""
+    from waffle.models import Flag
+
+    for signal in (post_save, post_delete):
+        signal.connect(flush_flag_at_once, sender=Flag, dispatch_uid="tests.flag_flush")
+    yield
+    for signal in (post_save, post_delete):
+        signal.disconnect(sender=Flag, dispatch_uid="tests.flag_flush")
+
+
+@pytest.fixture(autouse=True)
+def metrics_written_at_once(settings):
+    """Tests read the metric rows right after recording, so events are written as they come;
+    the buffering itself is tested in tests/rollout/test_metrics_buffer.py."""
+    settings.VOUCHER_METRICS_FLUSH_SECONDS = 0
+    recording.PENDING.take()
+    yield
+    recording.PENDING.take()  # what a test left pending would name rows rolled back since
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounting.models import EntryChannel, Voucher
-from rollout.metrics.recording import UI_CHANNELS, minute_of
+from rollout.metrics.recording import UI_CHANNELS, metrics_flush, minute_of
 from rollout.metrics.summary import ratio
 from rollout.models import ChannelUserDay, MetricMinute, MetricName
 
@@ -92,6 +92,7 @@ def adoption_series(
 def adoption_now(*, days: int = 7) -> tuple[float | None, float | None]:
     """The config UI's share of active users and of vouchers created over the last `days` days,
     from the metric rows alone (cheap enough for every scrape)."""
+    metrics_flush()
     today = timezone.localdate()
     marks = ChannelUserDay.objects.filter(day__gt=today - timedelta(days=days))
     counts = marks.aggregate(
@@ -114,6 +115,7 @@ def adoption_now(*, days: int = 7) -> tuple[float | None, float | None]:
 def adoption_now_by_organization(*, days: int = 7) -> dict[int, tuple[float | None, float | None]]:
     """`adoption_now` per organization (by id), for the organizations with any mark or voucher
     in the last `days` days. Two queries."""
+    metrics_flush()
     today = timezone.localdate()
     users = (
         ChannelUserDay.objects.filter(

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from rollout.metrics.recording import minute_of, minute_row_add
+from rollout.metrics.recording import metrics_flush, minute_of, minute_row_add
 from rollout.metrics.summary import LABEL_FIELDS
 from rollout.models import ChannelUserDay, MetricMinute
 
@@ -34,6 +34,7 @@ def metrics_prune(*, days: int, dry_run: bool = False, now: datetime | None = No
     """
     if days < 1:
         raise ValueError(f"Keep at least one day of metrics, not {days}.")
+    metrics_flush()
     cutoff = minute_of(now) - timedelta(days=days)
     expired = MetricMinute.objects.filter(minute__lt=cutoff).exclude(minute=ROLLUP_MINUTE)
     old_marks = ChannelUserDay.objects.filter(day__lt=timezone.localdate(cutoff))

@@ -2,21 +2,27 @@
 
 The rollout router records around every entry request (`metric_count`, `metric_observe`,
 `user_active_mark`); the browser beacon adds its load time and HTMX errors. Rows are aggregated
-per minute and label set, so a busy minute costs one UPDATE per event, not one row per event.
+per minute and label set. Events are first added up in this process's memory and written at most
+every VOUCHER_METRICS_FLUSH_SECONDS (at the end of a request, and when the process exits), one
+UPDATE per label set and minute, so a page view writes nothing; whoever reads the rows calls
+`metrics_flush` first. With the setting at 0 every event is written at once.
 Every event is recorded under the request's organization (none when the user has none).
 """
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import logging
 import math
+import threading
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -64,6 +70,7 @@ TYPE_MAX_LENGTH = MetricMinute._meta.get_field("voucher_type").max_length or 10
 
 SETTINGS_DEFAULTS: dict[str, Any] = {
     "VOUCHER_METRICS_TOKEN": "",
+    "VOUCHER_METRICS_FLUSH_SECONDS": 5,
     "VOUCHER_METRICS_RETENTION_DAYS": 90,
     "VOUCHER_METRICS_BEACONS_PER_MINUTE": 30,
     "VOUCHER_HEALTH_WINDOW": "1h",
@@ -123,7 +130,35 @@ def minute_row_add(*, key: dict[str, Any], count: int, total: float) -> None:
         rows.update(**change)
 
 
-def _record(*, key: dict[str, Any], count: int, total: float) -> None:
+class PendingMetrics:
+    """Counts and totals not yet written, per label set and minute, in this process's memory."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sums: dict[tuple[tuple[str, Any], ...], list[float]] = {}
+        self.flushed_at = time.monotonic()
+
+    def add(self, *, key: dict[str, Any], count: int, total: float) -> None:
+        with self.lock:
+            sums = self.sums.setdefault(tuple(sorted(key.items())), [0, 0.0])
+            sums[0] += count
+            sums[1] += total
+
+    def take(self) -> dict[tuple[tuple[str, Any], ...], list[float]]:
+        with self.lock:
+            taken, self.sums = self.sums, {}
+            self.flushed_at = time.monotonic()
+        return taken
+
+    def due(self) -> bool:
+        interval = float(metrics_setting("VOUCHER_METRICS_FLUSH_SECONDS"))
+        return bool(self.sums) and time.monotonic() - self.flushed_at >= interval
+
+
+PENDING = PendingMetrics()
+
+
+def _write(*, key: dict[str, Any], count: int, total: float) -> None:
     """Metrics must never break voucher entry: a database error is logged, not raised, and the
     savepoint around the write keeps a caller's transaction usable when that happens."""
     try:
@@ -131,6 +166,38 @@ def _record(*, key: dict[str, Any], count: int, total: float) -> None:
             minute_row_add(key=key, count=count, total=total)
     except DatabaseError:
         logger.warning("Could not record metric %s", key, exc_info=True)
+
+
+def metrics_flush() -> int:
+    """Writes what this process has added up since the last flush; returns the rows touched."""
+    taken = PENDING.take()
+    for items, (count, total) in taken.items():
+        _write(key=dict(items), count=int(count), total=total)
+    return len(taken)
+
+
+def metrics_flush_if_due(**_: Any) -> None:
+    """At the end of a request: a flush when the last one is VOUCHER_METRICS_FLUSH_SECONDS old."""
+    if PENDING.due():
+        metrics_flush()
+        close_old_connections()  # the request's own cleanup has already run
+
+
+def _flush_at_exit() -> None:
+    try:
+        metrics_flush()
+    except Exception:  # the process is going away; the database may already be gone
+        logger.warning("Could not write the last metrics at exit", exc_info=True)
+
+
+atexit.register(_flush_at_exit)
+
+
+def _record(*, key: dict[str, Any], count: int, total: float) -> None:
+    if float(metrics_setting("VOUCHER_METRICS_FLUSH_SECONDS")) <= 0:
+        _write(key=key, count=count, total=total)
+    else:
+        PENDING.add(key=key, count=count, total=total)
 
 
 def metric_count(

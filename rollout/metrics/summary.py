@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Sum
 
-from rollout.metrics.recording import HISTOGRAMS, INF, minute_of
+from rollout.metrics.recording import HISTOGRAMS, INF, metrics_flush, minute_of
 from rollout.models import MetricMinute, MetricName
 
 
@@ -232,6 +232,7 @@ def aggregated_rows(
 ) -> list[dict[str, Any]]:
     """Sums of count and total per label set over the minutes in [since, until), of the
     organizations given by id (None: every row, those recorded without one included)."""
+    metrics_flush()  # this process's pending counts first, so what it just recorded is read
     rows = MetricMinute.objects.all()
     if organizations is not None:
         rows = rows.filter(organization_id__in=list(organizations))
