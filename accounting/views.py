@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounting import selectors
+from accounting import reports, selectors
 from accounting.csv_export import csv_rows_write, download_filename
 from accounting.forms import (
     AccountLedgerForm,
@@ -62,7 +62,7 @@ def trial_balance(request: OrganizationRequest) -> HttpResponse:
     today = timezone.localdate()
     form = TrialBalanceForm(request.GET or None, initial={"as_of": today})
     as_of = form.as_of_or(today)
-    report = selectors.trial_balance(organization=request.organization, as_of=as_of)
+    report = reports.trial_balance(organization=request.organization, as_of=as_of)
     if _wants_csv(request):
         filename = download_filename("trial-balance", request.organization.slug, as_of.isoformat())
         return _csv_download(filename, report.csv_rows())
@@ -78,7 +78,7 @@ def period_trial_balance(request: OrganizationRequest) -> HttpResponse:
     default_start = _year_start(organization.pk, today)
     form = PeriodForm(request.GET or None, initial={"start": default_start, "end": today})
     start, end = form.period_or(default_start, today)
-    report = selectors.period_trial_balance(organization=organization, start=start, end=end)
+    report = reports.period_trial_balance(organization=organization, start=start, end=end)
     if _wants_csv(request):
         filename = download_filename(
             "period-trial-balance", organization.slug, start.isoformat(), end.isoformat()
@@ -114,7 +114,7 @@ def account_ledger(request: OrganizationRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         start = form.cleaned_data["start"] or default_start
         end = form.cleaned_data["end"] or max(today, start)
-        ledger = selectors.account_ledger(
+        ledger = reports.account_ledger(
             organization=organization, account=form.cleaned_data["account"], start=start, end=end
         )
         if _wants_csv(request):

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 from django.urls import reverse
 
-from accounting.selectors import period_trial_balance
+from accounting.reports import period_trial_balance
 from tests.accounting.test_reports import posted_books  # noqa: F401  (the fixture)
 from tests.factories import post, sign_in
 

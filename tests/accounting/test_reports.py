@@ -12,11 +12,7 @@ from django.urls import reverse
 
 from accounting.csv_export import spreadsheet_safe
 from accounting.models import Account
-from accounting.selectors import (
-    AccountOfAnotherOrganization,
-    account_ledger,
-    trial_balance,
-)
+from accounting.reports import AccountOfAnotherOrganization, account_ledger, trial_balance
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.posting import voucher_reverse
 from tests.factories import post, sign_in

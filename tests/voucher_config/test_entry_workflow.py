@@ -18,7 +18,7 @@ from accounting.models import (
     VoucherLine,
     VoucherStatus,
 )
-from accounting.selectors import trial_balance
+from accounting.reports import trial_balance
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.inputs import LineInput, VoucherInput
 from tests.factories import Books

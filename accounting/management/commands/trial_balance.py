@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounting.csv_export import csv_rows_write
 from accounting.models import Organization
-from accounting.selectors import trial_balance
+from accounting.reports import trial_balance
 
 
 class Command(BaseCommand):
