@@ -16,7 +16,7 @@ find_python = $(shell PYTHON="$(PYTHON)" bash scripts/find-python.sh)
 help:
 	@echo "make run      set up (venv, install, migrate, seed, demo data) and serve on http://127.0.0.1:8000"
 	@echo "make test     set up and run the suite with coverage (SQLite; DATABASE_URL for PostgreSQL)"
-	@echo "make test-browser  the browser tests (Playwright driving Debian's chromium)"
+	@echo "make test-browser  the browser tests (Playwright driving Debian's chromium) and other slow ones"
 	@echo "make lint     ruff, formatting, mypy, import directions, bandit, migrations check, deploy check"
 	@echo "make bench    posting and entry-screen benchmarks (SQLite and PostgreSQL)"
 	@echo "make serve    production settings under gunicorn on http://127.0.0.1:8000 (DEBUG off)"
@@ -66,13 +66,14 @@ serve: install
 test: export DJANGO_DEBUG ?=
 test: install
 	@mkdir -p var
-	$(BIN)/pytest -n auto -m "not browser" --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto -m "not browser and not slow" --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
 
-# The browser tests (Debian's chromium through Playwright): their own leg, as CI runs them.
+# The browser tests (Debian's chromium through Playwright) and the tests that start servers or
+# processes of their own: their own leg, as CI runs them.
 .PHONY: test-browser
 test-browser: install
 	@mkdir -p var
-	$(BIN)/pytest -n auto -m browser $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto -m "browser or slow" $(PYTEST_ARGS)
 
 .PHONY: test-postgres
 test-postgres: install
