@@ -59,9 +59,9 @@ def _render(
 ) -> HttpResponse:
     stored_status = voucher.status if voucher is not None else VoucherStatus.DRAFT
     editable = stored_status in (VoucherStatus.DRAFT, VoucherStatus.SUBMITTED)
-    needs_approval = (
-        voucher.requires_approval if voucher is not None else voucher_type.requires_approval
-    ) or voucher_type.requires_approval
+    needs_approval = voucher_type.requires_approval or (
+        voucher is not None and voucher.requires_approval
+    )
     if voucher is None:
         title = f"New {voucher_type.name.lower()} voucher"
         action_url = reverse("entry-new", args=[voucher_type.code])

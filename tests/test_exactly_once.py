@@ -4,10 +4,8 @@ moment — makes one voucher, on both screens; the second submit gets the first 
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from waffle.testutils import override_flag
@@ -17,6 +15,7 @@ from legacy_entry.screen_forms import LegacyForms
 from rollout.models import MetricMinute
 from rollout.routing import FLAG_NAME
 from tests.factories import Books
+from tests.threads import in_threads
 from tests.voucher_config.test_entry_helpers import entry_data
 from voucher_config.services import seed_organization
 
@@ -87,25 +86,14 @@ def test_two_simultaneous_posts_of_one_form_make_one_voucher(screen):
         first.force_login(user)
         action, hidden = drawn_form(first, reverse("entry-new", args=["PV"]))
         data = {**typed(books, screen), **hidden}
-        barrier = threading.Barrier(2)
-        responses, errors = [], []
+        responses = []
 
-        def submit():
+        def submit(_: int) -> None:
             client = Client()
             client.force_login(user)
-            try:
-                barrier.wait()
-                responses.append(client.post(action, data))
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-            finally:
-                connection.close()
+            responses.append(client.post(action, data))
 
-        threads = [threading.Thread(target=submit) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        errors = in_threads(2, submit)
 
     assert errors == []
     voucher = Voucher.objects.get()

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from queue import Empty, Queue
 
 import pytest
-from django.db import connection
 
 from accounting.models import (
     CHAIN_GENESIS,
@@ -28,33 +27,11 @@ from accounting.services.checks import VoucherRejected
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.posting import voucher_create_posted, voucher_post
 from accounting.services.verification import ledger_verify
+from tests.threads import in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WORKERS = 8
-
-
-def in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
-    """Runs work(i) in `count` threads that start together; returns what they raised."""
-    start = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            start.wait()
-            work(i)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a worker is stuck"
-    return errors
 
 
 def drafts(books, count: int, type_code: str = "PV") -> list[Voucher]:

@@ -3,17 +3,16 @@ four-eyes rules, the type's workflow, and one voucher per submitted form."""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from accounting.models import Membership, Role, Voucher, VoucherStatus
 from accounting.services.checks import VoucherRejected
 from accounting.services.entering import voucher_enter
 from accounting.services.entry_rules import EntryAction, EntryRefused
 from accounting.services.voucher_types import voucher_type_workflow_set
+from tests.threads import in_threads
 
 PAYMENT = (("5200", "10.00", ""), ("1120", "", "10.00"))
 
@@ -266,23 +265,10 @@ def test_two_simultaneous_submits_of_one_new_voucher_make_one_voucher(action):
 
     books = Books()
     accountant = books.member(Role.ACCOUNTANT)
-    barrier = threading.Barrier(2)
-    outcomes, errors = [], []
-
-    def submit():
-        try:
-            barrier.wait()
-            outcomes.append(enter(books, accountant, action, key="same-form"))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = []
+    errors = in_threads(
+        2, lambda _: outcomes.append(enter(books, accountant, action, key="same-form"))
+    )
 
     assert errors == []
     assert Voucher.objects.count() == 1
