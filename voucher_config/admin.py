@@ -1,10 +1,11 @@
-"""Django admin for configurations: JSON editing with inline errors, versions with diffs,
-restore, clone and a preview of the form a definition renders."""
+"""Django admin for configurations: the structured editor (raw JSON as its advanced view),
+every problem in one round at its place, versions compared field by field, restore with a
+reason, clone, and a preview that is the entry screen itself."""
 
 from __future__ import annotations
 
-import difflib
-import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, cast
 
 from django import forms
@@ -17,54 +18,29 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounting.admin_scoping import OrganizationScopedAdmin
+from accounting.admin_scoping import OrganizationScopedAdmin, administered_organization_ids
 from accounting.models import VoucherType
 from voucher_config.definition import VoucherDefinition
-from voucher_config.form_factory import ConfiguredForms, EntryLookups, build_form_classes
+from voucher_config.editor.diff import change_summary, definition_changes
+from voucher_config.editor.forms import (
+    DefinitionField,
+    Problem,
+    RestoreForm,
+    VoucherTypeConfigForm,
+)
+from voucher_config.editor.preview import preview_context
+from voucher_config.editor.ui_schema import editor_schema
 from voucher_config.models import VoucherTypeConfig
-from voucher_config.services import config_clone, config_create, config_restore, config_update
+from voucher_config.services import (
+    config_clone,
+    config_create,
+    config_definition_at,
+    config_restore,
+    config_update,
+)
 from voucher_config.validation import DefinitionInvalid, definition_errors
 
-
-class PrettyJSONField(forms.JSONField):
-    def prepare_value(self, value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-class VoucherTypeConfigForm(forms.ModelForm):
-    definition = PrettyJSONField(
-        widget=forms.Textarea(attrs={"rows": 40, "cols": 120, "class": "vLargeTextField"}),
-        help_text="JSON validated against voucher_config/schemas/voucher_type_config.schema.json.",
-    )
-    change_reason = forms.CharField(
-        required=False, max_length=100, help_text="Recorded in the history with this version."
-    )
-
-    class Meta:
-        model = VoucherTypeConfig
-        fields = ["organization", "voucher_type", "is_active", "definition"]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        organization = cleaned.get("organization") or getattr(self.instance, "organization", None)
-        voucher_type = cleaned.get("voucher_type")
-        if voucher_type and organization and voucher_type.organization_id != organization.pk:
-            self.add_error("voucher_type", "This voucher type belongs to another organization.")
-        definition = cleaned.get("definition")
-        if definition is not None:
-            for error in definition_errors(definition, organization=organization):
-                self.add_error("definition", str(error))
-        return cleaned
-
-
-def definition_diff(
-    old: VoucherDefinition, new: VoucherDefinition, old_label: str, new_label: str
-) -> str:
-    before = json.dumps(old, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-    after = json.dumps(new, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-    return "\n".join(difflib.unified_diff(before, after, old_label, new_label, lineterm=""))
+ADMIN_TEMPLATES = "admin/voucher_config/vouchertypeconfig"
 
 
 class CloneForm(forms.Form):
@@ -74,6 +50,26 @@ class CloneForm(forms.Form):
         error_messages={"invalid": "Use 2–10 capital letters or digits, starting with a letter."},
     )
     name = forms.CharField(max_length=80)
+
+
+def user_shown(user: Any) -> str:
+    """Who did it, as a person reads it; a change without a user came from seeding or a command."""
+    if user is None:
+        return "the system (seeding or a command)"
+    return str(user.get_full_name() or user.get_username())
+
+
+def administrators_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A signed-in user who administers no organization is refused (403) on every page of
+    the configurations and every POST to them, rather than sent to the admin's login page."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and administered_organization_ids(request) == frozenset():
+            raise PermissionDenied("Only an organization's administrators configure voucher types.")
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 @admin.register(VoucherTypeConfig)
@@ -86,8 +82,8 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
     list_filter = ["organization", "is_active"]
     search_fields = ["name", "voucher_type__code"]
     readonly_fields = ["version", "definition_hash", "baseline_hash", "updated_at", "updated_by"]
-    history_list_display = ["version", "is_active"]
-    change_form_template = "admin/voucher_config/vouchertypeconfig/change_form.html"
+    change_form_template = f"{ADMIN_TEMPLATES}/change_form.html"
+    object_history_list_template = f"{ADMIN_TEMPLATES}/history_list.html"
 
     @admin.display(boolean=True)
     def customised(self, obj: VoucherTypeConfig) -> bool:
@@ -108,6 +104,34 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
             "change_reason",
             *self.readonly_fields,
         ]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        """Adds what the structured editor draws from: the UI schema, the problems found, and
+        the version the editor starts from (after a refused save: the version now stored)."""
+        form = context["adminform"].form
+        problems: list[Problem] = getattr(form, "problems", [])
+        conflict = getattr(form, "conflict", None)
+        base_version = obj.version if obj is not None else None
+        if conflict is not None:
+            base_version = conflict.current_version
+        context["editor"] = {
+            "data": {
+                "schema": editor_schema(),
+                "problems": [p.as_json() for p in problems],
+            },
+            "base_version": base_version,
+            "conflict": conflict,
+            "problems": problems,
+        }
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(
         self, request: HttpRequest, obj: VoucherTypeConfig, form: Any, change: bool
@@ -158,7 +182,10 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
                 name="voucher_config_vouchertypeconfig_preview",
             ),
         ]
-        return own + super().get_urls()
+        patterns = own + super().get_urls()
+        for pattern in patterns:
+            pattern.callback = administrators_only(pattern.callback)
+        return patterns
 
     def _config(self, request: HttpRequest, pk: int, *, change: bool = False) -> VoucherTypeConfig:
         config = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -180,48 +207,113 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
             **extra,
         }
 
+    # --- history ---------------------------------------------------------------------------
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Bringing back a version goes through Restore (a reason, a new version), never
+        through the history page's revert, which would overwrite the current one."""
+        return True
+
+    def set_history_delta_changes(self, request: HttpRequest, page_obj: Any, **kwargs: Any) -> None:
+        """Each version of the history list told as who changed what, when and why."""
+        for record in page_obj.object_list:
+            previous = record.prev_record
+            record.who = user_shown(record.history_user)
+            if previous is None:
+                record.what = "created"
+                continue
+            parts = []
+            if previous.is_active != record.is_active:
+                parts.append("switched on" if record.is_active else "switched off")
+            changes = definition_changes(previous.definition, record.definition)
+            if changes:
+                parts.append(change_summary(changes, limit=6))
+            record.what = "; ".join(parts) or "no change to the definition"
+
+    # --- own views -------------------------------------------------------------------------
+
     def versions_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """Every version, newest first, each with a readable diff against the one before."""
+        """Every version, newest first, each compared field by field with the one before."""
         config = self._config(request, pk)
-        records = list(config.history.order_by("history_date", "history_id"))  # type: ignore[attr-defined]
+        records = list(
+            config.history.select_related("history_user").order_by("history_date", "history_id")  # type: ignore[attr-defined]
+        )
         versions = []
         previous = None
         for record in records:
-            diff = ""
-            if previous is not None and previous.definition != record.definition:
-                diff = definition_diff(
-                    previous.definition,
-                    record.definition,
-                    f"version {previous.version}",
-                    f"version {record.version}",
-                )
-            versions.append({"record": record, "diff": diff})
+            changes = (
+                definition_changes(previous.definition, record.definition) if previous else []
+            )
+            versions.append(
+                {
+                    "record": record,
+                    "who": user_shown(record.history_user),
+                    "changes": changes,
+                    "previous": previous,
+                    "caption": f"Changes from version {previous.version}" if previous else "",
+                    "before_label": f"Version {previous.version}" if previous else "",
+                    "after_label": f"Version {record.version}",
+                }
+            )
             previous = record
         versions.reverse()
         return TemplateResponse(
             request,
-            "admin/voucher_config/vouchertypeconfig/versions.html",
-            self._context(request, config, versions=versions, title=f"Versions of {config}"),
+            f"{ADMIN_TEMPLATES}/versions.html",
+            self._context(
+                request,
+                config,
+                versions=versions,
+                title=f"Versions of {config.voucher_type.code} {config.name}",
+                can_restore=self.has_change_permission(request, config),
+            ),
         )
 
     def restore_view(self, request: HttpRequest, pk: int, version: int) -> HttpResponse:
+        """Asks for a reason and a confirmation, showing what would change; then brings the
+        version back as a new one."""
         config = self._config(request, pk, change=True)
-        if request.method != "POST":
+        definition = config_definition_at(config, version)
+        if definition is None:
+            self.message_user(request, f"{config} has no version {version}.", messages.ERROR)
             return HttpResponseRedirect(
                 reverse("admin:voucher_config_vouchertypeconfig_versions", args=[pk])
             )
-        try:
-            restored = config_restore(config=config, version=version, user=request.user)
-        except DefinitionInvalid as exc:
-            self.message_user(request, f"Cannot restore version {version}: {exc}", messages.ERROR)
-        else:
-            self.message_user(
+        form = RestoreForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                restored = config_restore(
+                    config=config,
+                    version=version,
+                    user=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except DefinitionInvalid as exc:
+                self.message_user(
+                    request, f"Cannot restore version {version}: {exc}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"Version {version} restored as version {restored.version}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:voucher_config_vouchertypeconfig_versions", args=[pk])
+                )
+        return TemplateResponse(
+            request,
+            f"{ADMIN_TEMPLATES}/restore.html",
+            self._context(
                 request,
-                f"Version {version} restored as version {restored.version}.",
-                messages.SUCCESS,
-            )
-        return HttpResponseRedirect(
-            reverse("admin:voucher_config_vouchertypeconfig_change", args=[pk])
+                config,
+                form=form,
+                version=version,
+                changes=definition_changes(config.definition, definition),
+                before_label=f"Current (version {config.version})",
+                after_label=f"Restored (version {version})",
+                title=f"Restore version {version} of {config.voucher_type.code} {config.name}",
+            ),
         )
 
     def clone_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -241,28 +333,42 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
                 )
         return TemplateResponse(
             request,
-            "admin/voucher_config/vouchertypeconfig/clone.html",
+            f"{ADMIN_TEMPLATES}/clone.html",
             self._context(request, config, form=form, title=f"Clone {config}"),
         )
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The header form and line grid this definition renders, as an entry screen shows it."""
+        """The entry screen of the stored definition (GET) or of the editor's unsaved one
+        (POST), read-only with sample data; nothing is saved either way."""
         config = self._config(request, pk)
-        definition = cast("VoucherDefinition", config.definition)
-        entry_forms = ConfiguredForms(
-            build_form_classes(definition), definition, EntryLookups(config.organization)
+        definition: Any = config.definition
+        draft = request.method == "POST"
+        if draft:
+            field = DefinitionField()
+            try:
+                definition = field.clean(request.POST.get("definition", ""))
+            except forms.ValidationError as exc:
+                return self._preview_refused(request, config, list(exc.messages))
+            errors = definition_errors(definition, organization=config.organization)
+            if errors:
+                return self._preview_refused(request, config, [str(e) for e in errors])
+        context = preview_context(
+            config=config, definition=cast("VoucherDefinition", definition), draft=draft
         )
+        return TemplateResponse(request, "voucher_config/entry.html", context)
+
+    def _preview_refused(
+        self, request: HttpRequest, config: VoucherTypeConfig, errors: list[str]
+    ) -> HttpResponse:
         return TemplateResponse(
             request,
-            "admin/voucher_config/vouchertypeconfig/preview.html",
+            f"{ADMIN_TEMPLATES}/preview_refused.html",
             self._context(
-                request,
-                config,
-                entry_forms=entry_forms,
-                definition=definition,
-                title=f"Preview of {config}",
+                request, config, errors=errors, title=f"Preview of {config.voucher_type.code}"
             ),
+            status=422,
         )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[VoucherTypeConfig]:
         return super().get_queryset(request).select_related("voucher_type", "organization")
+

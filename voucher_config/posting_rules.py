@@ -20,6 +20,12 @@ from voucher_config.definition import PostingRule, VoucherDefinition
 from voucher_config.validation import CORE_HEADER_TYPES, CORE_LINE_TYPES
 
 CENT = Decimal("0.01")
+# The kinds of rule `posting_plan` knows, as the configuration editor offers them.
+POSTING_RULES: dict[str, str] = {
+    "journal": "Journal: each line is debited or credited as entered",
+    "counterpart": "Counterpart: one header account (bank, cash) balances the lines",
+    "invoice": "Invoice: the party's account balances the lines and their tax",
+}
 HUNDRED = Decimal("100")
 GENERATED = "generated"  # key in a line's data marking lines the rule added (counterpart, tax)
 

@@ -101,7 +101,8 @@ def config_update(
     locked.version += 1
     locked.updated_by = _user(user)
     locked._history_user = _user(user)  # type: ignore[attr-defined]
-    locked._change_reason = reason or f"version {locked.version}"  # type: ignore[attr-defined]
+    # The history keeps 100 characters of a reason.
+    locked._change_reason = (reason or f"version {locked.version}")[:100]  # type: ignore[attr-defined]
     locked.save()
     _workflow_to_voucher_type(locked, user=user)
     return locked
@@ -116,9 +117,10 @@ def config_definition_at(config: VoucherTypeConfig, version: int) -> dict[str, A
 
 
 def config_restore(
-    *, config: VoucherTypeConfig, version: int, user: User = None
+    *, config: VoucherTypeConfig, version: int, user: User = None, reason: str = ""
 ) -> VoucherTypeConfig:
-    """Brings back an earlier definition as a new version; history keeps every step."""
+    """Brings back an earlier definition as a new version; history keeps every step, with
+    the reason the administrator gave."""
     definition = config_definition_at(config, version)
     if definition is None:
         known = sorted(set(config.history.values_list("version", flat=True)))  # type: ignore[attr-defined]
@@ -126,7 +128,10 @@ def config_restore(
             [DefinitionError("version", f"{config} has no version {version}; known: {known}")]
         )
     return config_update(
-        config=config, definition=definition, user=user, reason=f"restored version {version}"
+        config=config,
+        definition=definition,
+        user=user,
+        reason=f"restored version {version}: {reason}" if reason else f"restored version {version}",
     )
 
 

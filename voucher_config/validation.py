@@ -7,7 +7,7 @@ Every error names the JSON path it was found at and what is allowed, e.g.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -111,8 +111,25 @@ def schema_errors(definition: Any) -> list[DefinitionError]:
     return result
 
 
+def _well_formed(spec: Any) -> bool:
+    return (
+        isinstance(spec, dict)
+        and isinstance(spec.get("key"), str)
+        and isinstance(spec.get("type"), str)
+    )
+
+
+def _indexed(definition: VoucherDefinition, section: FieldSection) -> list[tuple[int, FieldSpec]]:
+    """The fields of a section with their positions; a malformed entry (which the meta-schema
+    reports) is skipped, so the checks below still run on the rest."""
+    items = definition.get(section)
+    if not isinstance(items, list):
+        return []
+    return [(index, spec) for index, spec in enumerate(items) if _well_formed(spec)]
+
+
 def _fields(definition: VoucherDefinition, section: FieldSection) -> list[FieldSpec]:
-    return list(definition.get(section) or [])
+    return [spec for _, spec in _indexed(definition, section)]
 
 
 def _key_errors(definition: VoucherDefinition) -> list[DefinitionError]:
@@ -120,7 +137,7 @@ def _key_errors(definition: VoucherDefinition) -> list[DefinitionError]:
     for section in FIELD_SECTIONS:
         core = CORE_HEADER_TYPES if section == "header_fields" else CORE_LINE_TYPES
         first_at: dict[str, int] = {}
-        for index, spec in enumerate(_fields(definition, section)):
+        for index, spec in _indexed(definition, section):
             key = spec["key"]
             if key in first_at:
                 errors.append(
@@ -257,7 +274,7 @@ def _default_errors(definition: VoucherDefinition) -> list[DefinitionError]:
     """Defaults must fit their field's type, choices and limits (account codes: see below)."""
     errors = []
     for section in FIELD_SECTIONS:
-        for index, spec in enumerate(_fields(definition, section)):
+        for index, spec in _indexed(definition, section):
             path = f"{section}[{index}]"
             kind = spec["type"]
             low, high = spec.get("min_value"), spec.get("max_value")
@@ -325,7 +342,7 @@ def _organization_errors(
     errors: list[DefinitionError] = []
     wanted: list[tuple[str, FieldSpec, str]] = []
     for section in FIELD_SECTIONS:
-        for index, spec in enumerate(_fields(definition, section)):
+        for index, spec in _indexed(definition, section):
             default = spec.get("default")
             if spec["type"] in ("account", "party") and isinstance(default, str) and default:
                 wanted.append((f"{section}[{index}].default", spec, default))
@@ -386,14 +403,32 @@ def definition_errors(
             )
         ]
     errors = schema_errors(definition)
-    if errors:
+    if not isinstance(definition, dict):
         return errors
-    # The meta-schema holds: from here on the definition has the shape its type describes.
+    # The rules beyond the meta-schema run even where it found errors, so that every problem
+    # is reported in one round; a rule that cannot make sense of a malformed part leaves it to
+    # the meta-schema's message about that part.
     checked = cast("VoucherDefinition", definition)
-    errors = _key_errors(checked) + _layout_errors(checked)
-    errors += _posting_errors(checked) + _default_errors(checked)
-    if not errors and organization is not None:
-        errors += _organization_errors(checked, organization)
+    checks: list[Callable[[], list[DefinitionError]]] = [
+        lambda: _key_errors(checked),
+        lambda: _layout_errors(checked),
+        lambda: _posting_errors(checked),
+        lambda: _default_errors(checked),
+    ]
+    if organization is not None:
+        checks.append(lambda: _organization_errors(checked, organization))
+    at_schema_paths = {error.path for error in errors}
+    seen = {(error.path, error.message) for error in errors}
+    for check in checks:
+        try:
+            found = check()
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+            continue
+        for error in found:
+            if error.path in at_schema_paths or (error.path, error.message) in seen:
+                continue
+            seen.add((error.path, error.message))
+            errors.append(error)
     return errors
 
 

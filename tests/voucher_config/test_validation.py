@@ -36,8 +36,29 @@ def test_validator_is_built_once():
 def test_unknown_field_type_names_the_path_and_the_allowed_types():
     definition = payment()
     definition["line_fields"][2]["type"] = "amout"
-    [message] = messages(definition)
+    message, *consequences = messages(definition)
     assert message.startswith("line_fields[2].type: 'amout' is not one of ['text', 'textarea'")
+    # The rules beyond the meta-schema run in the same round: the posting rule's amount field.
+    assert consequences == [
+        "posting.amount_field: 'amount' is of type amout; the counterpart rule needs a amount field"
+    ]
+
+
+def test_schema_and_semantic_errors_come_in_one_round_each_at_its_path(books):
+    definition = payment()
+    definition["header_fields"][4]["label"] = "<b>Cheque</b>"  # schema: not plain text
+    del definition["line_fields"][1]["key"]  # schema: a field without a key
+    definition["posting"]["counterpart_field"] = "bank"  # semantic: no such header field
+    definition["layout"]["header_sections"][1]["fields"].append("nowhere")  # semantic
+    definition["header_fields"][1]["default"] = "9999"  # the organization's chart has no 9999
+
+    found = {e.path: e.message for e in definition_errors(definition, organization=books.organization)}
+
+    assert "must be plain text" in found["header_fields[4].label"]
+    assert "'key' is a required property" in found["line_fields[1]"]
+    assert found["posting.counterpart_field"].startswith("'bank' is not one of the header fields")
+    assert found["layout.header_sections[1].fields[2]"].startswith("'nowhere' is not a header field")
+    assert found["header_fields[1].default"] == "account 9999 does not exist in Acme Ltd"
 
 
 def test_wrong_json_type_is_refused():

@@ -1,0 +1,1 @@
+"""The structured editor of voucher type configurations: its form, diffs, preview and UI schema."""
