@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounting.admin_scoping import OrganizationScopedAdmin, administered_organization_ids
 from accounting.models import VoucherType
 from voucher_config.definition import VoucherDefinition
-from voucher_config.editor.diff import change_summary, definition_changes
+from voucher_config.editor.diff import Change, change_summary, definition_changes
 from voucher_config.editor.forms import (
     DefinitionField,
     Problem,
@@ -239,9 +239,9 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
             config.history.select_related("history_user").order_by("history_date", "history_id")  # type: ignore[attr-defined]
         )
         versions = []
-        previous = None
+        previous: Any = None
         for record in records:
-            changes = (
+            changes: list[Change] = (
                 definition_changes(previous.definition, record.definition) if previous else []
             )
             versions.append(
@@ -371,4 +371,3 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[VoucherTypeConfig]:
         return super().get_queryset(request).select_related("voucher_type", "organization")
-

@@ -125,9 +125,7 @@ def test_an_administrator_adds_a_choice_field_and_a_clerk_gets_it_on_the_next_re
 
 
 @pytest.mark.browser
-def test_opened_and_saved_unchanged_the_definition_comes_back_identical(
-    page, seeded_books, log_in
-):
+def test_opened_and_saved_unchanged_the_definition_comes_back_identical(page, seeded_books, log_in):
     admin = configuration_admin(seeded_books)
     config = payment_config(seeded_books)
     stored = config.definition
@@ -143,9 +141,7 @@ def test_opened_and_saved_unchanged_the_definition_comes_back_identical(
 
 
 @pytest.mark.browser
-def test_a_broken_definition_shows_every_problem_at_once_at_its_field(
-    page, seeded_books, log_in
-):
+def test_a_broken_definition_shows_every_problem_at_once_at_its_field(page, seeded_books, log_in):
     admin = configuration_admin(seeded_books)
     config = payment_config(seeded_books)
 

@@ -73,7 +73,9 @@ def editor_post(client, config):
 
 def editor_data(response) -> dict:
     body = response.content.decode()
-    found = re.search(r'<script id="config-editor-data" type="application/json">(.*?)</script>', body, re.S)
+    found = re.search(
+        r'<script id="config-editor-data" type="application/json">(.*?)</script>', body, re.S
+    )
     assert found
     return json.loads(found.group(1))
 
@@ -104,8 +106,10 @@ def test_the_editor_offers_what_the_meta_schema_and_the_posting_rules_know():
     assert by_name["type"]["options"] == field_types
     assert set(by_name) == set(meta_schema()["$defs"]["field"]["properties"])
     assert by_name["choices"]["types"] == ["choice"] and by_name["filter"]["types"] == ["account"]
-    assert set(schema["rules"]) == set(POSTING_RULES) == set(
-        meta_schema()["properties"]["posting"]["properties"]["rule"]["enum"]
+    assert (
+        set(schema["rules"])
+        == set(POSTING_RULES)
+        == set(meta_schema()["properties"]["posting"]["properties"]["rule"]["enum"])
     )
     counterpart = {s["name"]: s for s in schema["rules"]["counterpart"]["settings"]}
     assert counterpart["counterpart_field"] == {
@@ -153,9 +157,10 @@ def test_schema_and_semantic_problems_come_together_each_with_its_path(boss, see
         "line_fields[0].label",
         "posting.counterpart_field",
     }
-    assert "is of type party; the counterpart rule needs a account field" in problems[
-        "posting.counterpart_field"
-    ]
+    assert (
+        "is of type party; the counterpart rule needs a account field"
+        in problems["posting.counterpart_field"]
+    )
     body = response.content.decode()
     assert "3 problems in the definition" in body
     assert '<code class="problem-path">posting.counterpart_field</code>' in body
@@ -209,7 +214,12 @@ def changed_payment(config, *, user=None, reason="Wording from audit"):
     definition = config.definition
     definition["header_fields"][2]["label"] = "Paid to"
     definition["header_fields"].append(
-        {"key": "method", "label": "Method", "type": "choice", "choices": [{"value": "chq", "label": "Cheque"}]}
+        {
+            "key": "method",
+            "label": "Method",
+            "type": "choice",
+            "choices": [{"value": "chq", "label": "Cheque"}],
+        }
     )
     definition["posting"]["lines_side"] = "credit"
     return config_update(config=config, definition=definition, user=user, reason=reason)
@@ -222,9 +232,9 @@ def test_versions_are_compared_field_by_field(boss, seeded):
 
     body = page.content.decode()
     assert "Changes from version 1" in body
-    assert "<th scope=\"row\">Header field: Paid to</th>\n      <td>label changed</td>" in body
-    assert "<th scope=\"row\">Header field: Method</th>\n      <td>added</td>" in body
-    assert "<th scope=\"row\">Posting rule: lines side</th>" in body
+    assert '<th scope="row">Header field: Paid to</th>\n      <td>label changed</td>' in body
+    assert '<th scope="row">Header field: Method</th>\n      <td>added</td>' in body
+    assert '<th scope="row">Posting rule: lines side</th>' in body
     assert "&quot;" not in body  # no JSON text diff
     assert 'class="breadcrumbs"' in body and 'href="/static/css/admin.css"' in body
 

@@ -52,12 +52,16 @@ def test_schema_and_semantic_errors_come_in_one_round_each_at_its_path(books):
     definition["layout"]["header_sections"][1]["fields"].append("nowhere")  # semantic
     definition["header_fields"][1]["default"] = "9999"  # the organization's chart has no 9999
 
-    found = {e.path: e.message for e in definition_errors(definition, organization=books.organization)}
+    found = {
+        e.path: e.message for e in definition_errors(definition, organization=books.organization)
+    }
 
     assert "must be plain text" in found["header_fields[4].label"]
     assert "'key' is a required property" in found["line_fields[1]"]
     assert found["posting.counterpart_field"].startswith("'bank' is not one of the header fields")
-    assert found["layout.header_sections[1].fields[2]"].startswith("'nowhere' is not a header field")
+    assert found["layout.header_sections[1].fields[2]"].startswith(
+        "'nowhere' is not a header field"
+    )
     assert found["header_fields[1].default"] == "account 9999 does not exist in Acme Ltd"
 
 

@@ -135,16 +135,16 @@ def _layout_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             changes.append(Change("Section", title, "removed", before=fields))
     if list(old_sections) != list(new_sections) and set(old_sections) == set(new_sections):
         changes.append(
-            Change("Sections", "order", "reordered", ", ".join(old_sections), ", ".join(new_sections))
+            Change(
+                "Sections", "order", "reordered", ", ".join(old_sections), ", ".join(new_sections)
+            )
         )
     if columns(old) != columns(new):
         changes.append(Change("Line columns", "columns", "changed", columns(old), columns(new)))
     return changes
 
 
-def _object_changes(
-    old: dict[str, Any], new: dict[str, Any], area: str, what: str
-) -> list[Change]:
+def _object_changes(old: dict[str, Any], new: dict[str, Any], area: str, what: str) -> list[Change]:
     changes = []
     for prop in dict.fromkeys([*old, *new]):
         if old.get(prop) != new.get(prop):

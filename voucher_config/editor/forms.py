@@ -23,7 +23,12 @@ class Problem:
     column: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"path": self.path, "message": self.message, "line": self.line, "column": self.column}
+        return {
+            "path": self.path,
+            "message": self.message,
+            "line": self.line,
+            "column": self.column,
+        }
 
 
 class DefinitionField(forms.CharField):
@@ -46,7 +51,7 @@ class DefinitionField(forms.CharField):
     def to_python(self, value: Any) -> Any:
         text = super().to_python(value)
         self.syntax_problem = None
-        if text in self.empty_values:
+        if not text:
             return None
         try:
             return json.loads(text)
@@ -137,9 +142,7 @@ class VersionConflict:
     yours: list[Any]  # what this save would change in the current version
 
     @classmethod
-    def between(
-        cls, current: VoucherTypeConfig, base: int, definition: Any
-    ) -> VersionConflict:
+    def between(cls, current: VoucherTypeConfig, base: int, definition: Any) -> VersionConflict:
         from voucher_config.editor.diff import definition_changes
         from voucher_config.services import config_definition_at
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from accounting.models import EntryChannel
 from accounting.entry_pages import screen_mark, submission_key_new
+from accounting.models import EntryChannel
 from voucher_config.definition import VoucherDefinition
 from voucher_config.entry.actions import AvailableActions, EntryInvalid
 from voucher_config.entry.definitions import EntryDefinition

@@ -60,9 +60,7 @@ def control(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
         item = _resolve(node["items"], schema)
         described = {
             "input": "rows",
-            "columns": {
-                name: control(sub, schema) for name, sub in item["properties"].items()
-            },
+            "columns": {name: control(sub, schema) for name, sub in item["properties"].items()},
             "maxItems": node.get("maxItems"),
         }
     elif node.get("type") == "array" and "enum" in _resolve(node["items"], schema):
@@ -72,9 +70,7 @@ def control(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     elif node.get("type") == "object":
         described = {
             "input": "group",
-            "properties": {
-                name: control(sub, schema) for name, sub in node["properties"].items()
-            },
+            "properties": {name: control(sub, schema) for name, sub in node["properties"].items()},
         }
     else:  # several JSON types (a default): text, read by the field's type
         described = {"input": "default"}
@@ -128,9 +124,7 @@ def editor_schema() -> dict[str, Any]:
         "new_field": {"key": "", "label": "New field", "type": "text"},
         "rules": rules,
         "general": {name: control(top[name], schema) for name in ("code", "name", "description")},
-        "lines": {
-            name: control(node, schema) for name, node in top["lines"]["properties"].items()
-        },
+        "lines": {name: control(node, schema) for name, node in top["lines"]["properties"].items()},
         "workflow": {
             name: control(node, schema) for name, node in top["workflow"]["properties"].items()
         },
