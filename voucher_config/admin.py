@@ -4,6 +4,7 @@ reason, clone, and a preview that is the entry screen itself."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
@@ -32,6 +33,7 @@ from voucher_config.editor.preview import preview_context
 from voucher_config.editor.ui_schema import editor_schema
 from voucher_config.models import VoucherTypeConfig
 from voucher_config.services import (
+    baseline_definitions,
     config_clone,
     config_create,
     config_definition_at,
@@ -104,6 +106,15 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
             "change_reason",
             *self.readonly_fields,
         ]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A new configuration starts from the shipped journal, to be changed in the editor."""
+        initial = dict(super().get_changeform_initial_data(request))
+        starter = copy.deepcopy(baseline_definitions()["JV"])
+        starter.pop("examples", None)
+        starter.update(code="NEW", name="New voucher type", description="")
+        initial.setdefault("definition", starter)
+        return initial
 
     def render_change_form(
         self,

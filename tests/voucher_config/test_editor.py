@@ -363,3 +363,13 @@ def test_a_non_administrator_gets_403_on_every_page_and_post(seeded, client, rol
 
     config.refresh_from_db()
     assert config.version == 2
+
+
+def test_a_new_configuration_starts_from_the_journal_in_the_editor(boss, seeded):
+    page = boss.get(reverse("admin:voucher_config_vouchertypeconfig_add"))
+
+    form = page.context["adminform"].form
+    starter = json.loads(form["definition"].value())
+    assert starter["posting"]["rule"] == "journal" and "examples" not in starter
+    assert starter["code"] == "NEW"
+    assert 'id="config-editor-data"' in page.content.decode()
