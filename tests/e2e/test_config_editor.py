@@ -247,3 +247,51 @@ def test_a_non_administrator_is_refused_every_configuration_page(
         assert answer.status == 403, url
     config.refresh_from_db()
     assert config.version == 1
+
+
+@pytest.mark.browser
+def test_the_second_of_two_administrators_saving_is_shown_the_difference(
+    new_context, seeded_books, log_in
+):
+    config = payment_config(seeded_books)
+    anna, bert = (
+        configuration_admin(seeded_books, "anna"),
+        configuration_admin(seeded_books, "bert"),
+    )
+    anna_context, bert_context = new_context(), new_context()
+    anna_page, bert_page = anna_context.new_page(), bert_context.new_page()
+    log_in(anna_page, anna)
+    log_in(bert_page, bert)
+    anna_page.goto(change_url(config))
+    bert_page.goto(change_url(config))
+
+    fill(anna_page, "#cfg-header_fields-2-label", "Paid to")
+    anna_page.get_by_role("button", name="Save", exact=True).click()
+    expect(anna_page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    fill(bert_page, "#cfg-header_fields-3-label", "Our reference")
+    bert_page.get_by_role("button", name="Save", exact=True).click()
+
+    conflict = bert_page.locator("#version-conflict")
+    expect(conflict).to_contain_text("anna saved version 2 while you were editing version 1")
+    expect(conflict.locator("table").first.locator(".change-after")).to_have_text(["Paid to"])
+    expect(conflict.locator("table").last.locator(".change-after")).to_contain_text(
+        ["Payee", "Our reference"]
+    )
+    expect(bert_page.locator("#cfg-header_fields-3-label")).to_have_value("Our reference")
+    config.refresh_from_db()
+    assert (config.version, config.definition["header_fields"][3]["label"]) == (2, "Reference")
+
+    bert_page.get_by_role("button", name="Save", exact=True).click()
+    expect(bert_page.locator(".messagelist")).to_contain_text("was changed successfully")
+    config.refresh_from_db()
+    assert config.version == 3
+    # Bert saved his editor as it stood, Anna's label included, having been shown it.
+    assert [f["label"] for f in config.definition["header_fields"][2:4]] == [
+        "Payee",
+        "Our reference",
+    ]
+    # Both closed here: the fixture's wait for the server's last answer needs every browser's
+    # open connections gone, and one context's stay open while the other closes.
+    anna_context.close()
+    bert_context.close()
