@@ -109,7 +109,7 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         """A new configuration starts from the shipped journal, to be changed in the editor."""
-        initial = dict(super().get_changeform_initial_data(request))
+        initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
         starter = copy.deepcopy(baseline_definitions()["JV"])
         starter.pop("examples", None)
         starter.update(code="NEW", name="New voucher type", description="")
