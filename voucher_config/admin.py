@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from functools import wraps
+from itertools import pairwise
 from typing import Any, cast
 
 from django import forms
@@ -227,8 +228,19 @@ class VoucherTypeConfigAdmin(OrganizationScopedAdmin, SimpleHistoryAdmin):
 
     def set_history_delta_changes(self, request: HttpRequest, page_obj: Any, **kwargs: Any) -> None:
         """Each version of the history list told as who changed what, when and why."""
-        for record in page_obj.object_list:
-            previous = record.prev_record
+        records = list(page_obj.object_list)
+        if not records:
+            return
+        # Every version of this configuration in one query, to find each one's predecessor.
+        ordered = list(
+            type(records[0])
+            .objects.filter(id=records[0].id)
+            .order_by("history_date", "history_id")
+            .only("history_id", "is_active", "definition")
+        )
+        before = {later.history_id: earlier for earlier, later in pairwise(ordered)}
+        for record in records:
+            previous = before.get(record.history_id)
             record.who = user_shown(record.history_user)
             if previous is None:
                 record.what = "created"
