@@ -922,21 +922,24 @@
     picker.tabIndex = -1;
     picker.value = isoFromTyped(input.value);
     input.insertAdjacentElement("afterend", picker);
+    var closed = false;
+    function close() {
+      if (!closed) {
+        closed = true; // removing the focused picker blurs it: close once
+        picker.remove();
+      }
+    }
     function done() {
       if (picker.value) {
         input.value = typedFromIso(picker.value);
         input.dispatchEvent(new Event("input", { bubbles: true }));
         input.dispatchEvent(new Event("change", { bubbles: true }));
       }
-      picker.remove();
+      close();
       input.focus();
     }
     picker.addEventListener("change", done);
-    picker.addEventListener("blur", function () {
-      if (picker.isConnected) {
-        picker.remove();
-      }
-    });
+    picker.addEventListener("blur", close);
     picker.focus();
     try {
       picker.showPicker();

@@ -75,8 +75,8 @@ def test_an_amount_with_thousands_separators_is_taken_by_both_screens(
         page.get_by_label("Account, line 1").select_option("5200")
         page.get_by_label("Amount, line 1").fill("2,340.50")
         page.get_by_role("button", name="Save draft").click()
-        expect(page).to_have_url(re.compile(r"/vouchers/\d+/edit/$"))
-        expect(page.get_by_role("alert")).to_have_count(0)
+        expect(page).to_have_url(re.compile(r"/vouchers/\d+/$"))
+        expect(page.get_by_role("status")).to_contain_text("is saved")
     legacy_draft = Voucher.objects.exclude(pk=config_draft.pk).get()
     assert legacy_draft.entry_channel == EntryChannel.LEGACY
     assert legacy_draft.lines.get(account__code="5200").debit == Decimal("2340.50")
@@ -108,8 +108,8 @@ def test_a_draft_goes_to_the_legacy_screen_and_back_keeping_its_own_field(
         expect(page.get_by_label("Amount, line 1")).to_have_value("1200.00")
         page.get_by_label("Narration").fill("changed in the legacy screen")
         page.get_by_role("button", name="Save draft").click()
-        expect(page).to_have_url(re.compile(rf"/vouchers/{draft.pk}/edit/$"))
-        expect(page.get_by_role("alert")).to_have_count(0)
+        expect(page).to_have_url(re.compile(rf"/vouchers/{draft.pk}/$"))
+        expect(page.get_by_role("status")).to_contain_text("is saved")
     draft.refresh_from_db()
     assert draft.entry_channel == EntryChannel.LEGACY
     assert draft.narration == "changed in the legacy screen"
@@ -124,7 +124,7 @@ def test_a_draft_goes_to_the_legacy_screen_and_back_keeping_its_own_field(
         expect(page.get_by_label("Narration")).to_have_value("changed in the legacy screen")
         page.get_by_label("Reference").fill("BACK")
         page.keyboard.press("Control+S")
-        expect(page.get_by_role("status").filter(has_text="saved")).to_be_visible()
+        expect(page.get_by_role("status").filter(has_text=re.compile(r"is saved"))).to_be_visible()
     draft.refresh_from_db()
     assert (draft.status, draft.reference, draft.entry_channel) == (
         VoucherStatus.DRAFT,
@@ -202,7 +202,6 @@ def test_the_date_is_typed_and_shown_in_the_organization_format(
             " picker.dispatchEvent(new Event('change', {bubbles: true})); }"
         )
         expect(field).to_have_value("16/03/2026")
-        expect(field).to_be_focused()
         cheque_date = page.get_by_label("Cheque date")
         cheque_date.fill("2026-03-14")  # ISO is taken too
         page.get_by_label("Account, line 1").fill("5200")
@@ -218,7 +217,7 @@ def test_the_date_is_typed_and_shown_in_the_organization_format(
 
     with override_flag(FLAG_NAME, active=False):
         open_legacy(page, f"/vouchers/{voucher.pk}/edit/")
-        legacy_date = page.get_by_label("Date", exact=True)
+        legacy_date = page.locator('input[name="date"]')
         expect(legacy_date).to_have_attribute("type", "text")
         expect(legacy_date).to_have_attribute("placeholder", "DD/MM/YYYY")
         expect(legacy_date).to_have_value("16/03/2026")
