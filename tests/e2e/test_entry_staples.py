@@ -41,9 +41,7 @@ def open_legacy(page: Page, url: str = NEW_PV) -> None:
 
 def with_approval_note(books) -> None:
     """The payment type gains a field of its own, one the legacy screen does not show."""
-    config = VoucherTypeConfig.objects.get(
-        organization=books.organization, voucher_type__code="PV"
-    )
+    config = VoucherTypeConfig.objects.get(organization=books.organization, voucher_type__code="PV")
     definition = copy.deepcopy(config.definition)
     definition["header_fields"].insert(
         -1, {"key": "approval_note", "label": "Approval note", "type": "text", "max_length": 60}
@@ -245,4 +243,3 @@ def test_the_entry_page_has_no_accessibility_violations(page, seeded_books, acco
         )
     violations = json.loads(result)
     assert violations == [], json.dumps(violations, indent=2)
-
