@@ -21,6 +21,8 @@
     // Settling copies attributes between the old and the new copy of an element; a copied style
     // attribute (the search list is placed with one) is refused by the policy.
     window.htmx.config.attributesToSettle = ["class", "width", "height"];
+    // Nothing on the entry screen is animated between swap and settle: settle at once.
+    window.htmx.config.defaultSettleDelay = 0;
   }
 
   function entryRoot() {
@@ -720,7 +722,18 @@
       values: values,
       number: row.querySelector(".line-number").textContent,
     });
-    button.click();
+    var root = entryRoot();
+    var url = root && root.getAttribute("data-remove-line-url");
+    if (!window.htmx || !url) {
+      button.click(); // the plain form post
+      return;
+    }
+    window.htmx.ajax("POST", url, {
+      source: button,
+      target: "#" + row.id,
+      swap: "outerHTML",
+      values: { action: button.value },
+    });
   }
 
   function showUndoNotice() {
@@ -1094,9 +1107,13 @@
     if (!form || form.contains(document.activeElement)) {
       return;
     }
-    var first = fieldsIn(form)[0];
-    if (first) {
-      first.focus();
+    // The first field that takes input: found without measuring the whole (perhaps long) grid.
+    var fields = form.querySelectorAll("input, select, textarea");
+    for (var i = 0; i < fields.length; i += 1) {
+      if (editable(fields[i])) {
+        fields[i].focus();
+        return;
+      }
     }
   });
 })();
