@@ -14,8 +14,8 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
