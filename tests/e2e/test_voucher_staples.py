@@ -110,3 +110,27 @@ def test_the_voucher_list_downloads_as_csv_with_its_filters(page, seeded_books, 
     rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert len(rows) == 2  # the header and the one payment the filter keeps
     assert rows[1][2] == "PV" and rows[1][-2:] == ["20.00", "20.00"]
+
+
+@pytest.mark.browser
+def test_the_trial_balances_show_and_download_their_totals(page, seeded_books, accountant, log_in):
+    post(seeded_books, ("5200", "75.00", ""), ("1120", "", "75.00"), on=date(2026, 3, 5))
+    post(seeded_books, ("5200", "20.00", ""), ("1120", "", "20.00"), on=date(2026, 4, 2))
+    log_in(page, accountant)
+    page.goto("/reports/trial-balance/?as_of=2026-12-31")
+    total = page.locator("tfoot tr")
+    expect(total).to_contain_text("Total")
+    expect(total).to_contain_text("95.00")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
+    totals = [row for row in rows if "Total" in row]
+    assert len(totals) == 1 and totals[0].count("95.00") == 2, rows
+
+    page.goto("/reports/period-trial-balance/?start=2026-04-01&end=2026-04-30")
+    rent = page.locator("tr", has_text="5200")
+    # Opening 75.00, April's 20.00 debit, closing 95.00.
+    expect(rent).to_contain_text("75.00")
+    expect(rent).to_contain_text("20.00")
+    expect(rent).to_contain_text("95.00")
+    expect(page.get_by_role("rowheader", name=re.compile("^Subtotal")).first).to_be_visible()
