@@ -40,6 +40,24 @@ def date_show(value: date | datetime | None, *, pattern: str | None = None) -> s
     return value.strftime(chosen)
 
 
+def date_format_hint() -> str:
+    """How the active organization's dates are typed, as a field's hint ("DD/MM/YYYY")."""
+    return str(DateFormat(active_date_format()).label)
+
+
+def date_text(value: object) -> str:
+    """A field's date as the organization writes it: a date, or an ISO date kept as text (a
+    voucher's own fields keep theirs so); anything else is what was typed, unchanged."""
+    if isinstance(value, date):
+        return date_show(value)
+    if isinstance(value, str):
+        try:
+            return date_show(date.fromisoformat(value.strip()))
+        except ValueError:
+            return value
+    return "" if value is None else str(value)
+
+
 def date_input_formats() -> list[str]:
     """What a date field accepts: ISO, and the active organization's format."""
     formats = [DateFormat.ISO.value]

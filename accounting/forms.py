@@ -9,19 +9,32 @@ from typing import Any, cast
 
 from django import forms
 
-from accounting.dates import date_input_formats
-from accounting.models import Account, Organization, Party, VoucherStatus, VoucherType
+from accounting.dates import date_format_hint, date_input_formats, date_text
+from accounting.models import Account, DateFormat, Organization, Party, VoucherStatus, VoucherType
 from accounting.selectors import VoucherFilters, report_accounts
 from accounting.services.checks import parse_amount
 
 
 class DateInput(forms.DateInput):
-    """The browser's date picker; it sends ISO dates whatever the user's locale."""
+    """A date typed as the organization writes dates, hinted by its placeholder; ISO is taken
+    too. A text field rather than the browser's date input, which writes dates the browser's
+    way (its locale), not the organization's, and takes a Tab stop per part."""
 
-    input_type = "date"
+    input_type = "text"
 
-    def __init__(self, attrs: dict[str, Any] | None = None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+    def format_value(self, value: Any) -> str | None:
+        return date_text(value) or None
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        hint = date_format_hint()
+        iso = str(DateFormat.ISO.label)
+        widget_attrs = context["widget"]["attrs"]
+        widget_attrs.setdefault("placeholder", hint)
+        widget_attrs.setdefault("title", hint if hint == iso else f"{hint}, or {iso}")
+        widget_attrs.setdefault("autocomplete", "off")
+        widget_attrs.setdefault("class", "date")
+        return context
 
 
 class OrganizationDateField(forms.DateField):

@@ -4,7 +4,7 @@ and parties a voucher may name, an account's posted balance, one organization ea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -37,6 +37,7 @@ from accounting.models import (
     VoucherType,
 )
 from accounting.reports import balance_side
+from accounting.voucher_terms import DataTerm
 
 CENT = Decimal("0.01")
 VOUCHER_LIST_COLUMNS = (
@@ -237,14 +238,36 @@ def _data_value(value: object) -> str:
     return str(value)
 
 
-def voucher_data_fields(*, voucher: Voucher) -> list[DataField]:
+def voucher_data_fields(
+    *, voucher: Voucher, terms: Mapping[str, DataTerm] | None = None
+) -> list[DataField]:
     """The values an entry screen kept in the voucher's `data` (cheque number, cheque date …),
-    labelled from their keys, empty ones left out. No query."""
-    return [
-        DataField(label=data_label(key), value=_data_value(value))
-        for key, value in voucher.data.items()
-        if value not in (None, "", [], {})
-    ]
+    empty ones left out. With the screen's `terms`: its labels and order, and an account or a
+    party named by code and name as the screen showed it (a query per kind); without, labels
+    made from the keys and no query."""
+    terms = terms or {}
+    kept = {key: value for key, value in voucher.data.items() if value not in (None, "", [], {})}
+    keys = [key for key in terms if key in kept] + [key for key in kept if key not in terms]
+
+    def codes(kind: str) -> list[str]:
+        return [str(kept[key]) for key in keys if key in terms and terms[key].kind == kind]
+
+    names: dict[str, dict[str, str]] = {"account": {}, "party": {}}
+    mine = {"organization_id": voucher.organization_id}
+    if accounts := codes("account"):
+        found = Account.objects.filter(**mine, code__in=accounts).values_list("code", "name")
+        names["account"] = dict(found)
+    if parties := codes("party"):
+        named = Party.objects.filter(**mine, code__in=parties).values_list("code", "name")
+        names["party"] = dict(named)
+    fields = []
+    for key in keys:
+        term = terms.get(key)
+        value = _data_value(kept[key])
+        if term is not None and term.kind in names and value in names[term.kind]:
+            value = f"{value} {names[term.kind][value]}"
+        fields.append(DataField(label=term.label if term else data_label(key), value=value))
+    return fields
 
 
 # --- a posted balance beside the entry ------------------------------------------------------

@@ -34,6 +34,7 @@ from accounting.permissions import (
 from accounting.services import entering, posting
 from accounting.services.checks import VoucherRejected
 from accounting.services.entry_rules import EntryRefused
+from accounting.voucher_terms import voucher_data_terms
 
 VOUCHERS_PER_PAGE = 50
 
@@ -162,7 +163,9 @@ def voucher_detail(request: OrganizationRequest, pk: int) -> HttpResponse:
         "entries": voucher.ledger_entries.select_related("account", "party").order_by("line_order"),
         "history": history.select_related("history_user").order_by("-history_date", "-history_id"),
         "reversed_by": Voucher.objects.filter(reversal_of=voucher).only("pk", "number").first(),
-        "data_fields": selectors.voucher_data_fields(voucher=voucher),
+        "data_fields": selectors.voucher_data_fields(
+            voucher=voucher, terms=voucher_data_terms(voucher=voucher)
+        ),
         "can_give_up": voucher.is_editable and request.membership.has_role(Role.CLERK),
         "can_duplicate": request.membership.has_role(Role.CLERK),
         "can_reverse": voucher.status == VoucherStatus.POSTED

@@ -106,6 +106,9 @@ def run_once(db: str, run: int, args: argparse.Namespace) -> dict[str, Any]:
             "DJANGO_DEBUG": "",
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
         }
+        # Production settings render pages with the hashed names of the collected static files.
+        collect = [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"]
+        subprocess.run(collect, env=env, cwd=ROOT, check=True)
         command = [sys.executable, "-m", "benchmarks.run", "--worker", "--out", str(out)]
         if args.quick:
             command.append("--quick")

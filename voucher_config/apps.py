@@ -1,4 +1,5 @@
-"""The voucher configuration app: keeps the cached configurations in step with their rows."""
+"""The voucher configuration app: keeps the cached configurations in step with their rows, and
+names a configured voucher's own fields on its page."""
 
 from django.apps import AppConfig
 
@@ -11,8 +12,12 @@ class VoucherConfigConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from accounting.models import Organization, VoucherType
+        from accounting.voucher_terms import data_terms_reader_register
         from voucher_config import config_cache
         from voucher_config.models import VoucherTypeConfig
+        from voucher_config.voucher_terms import configured_data_terms
+
+        data_terms_reader_register(configured_data_terms)
 
         for event, signal in (("saved", post_save), ("deleted", post_delete)):
             for model, receiver in (

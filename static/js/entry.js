@@ -21,6 +21,8 @@
     // Settling copies attributes between the old and the new copy of an element; a copied style
     // attribute (the search list is placed with one) is refused by the policy.
     window.htmx.config.attributesToSettle = ["class", "width", "height"];
+    // Nothing on the entry screen is animated between swap and settle: settle at once.
+    window.htmx.config.defaultSettleDelay = 0;
   }
 
   function entryRoot() {
@@ -388,7 +390,105 @@
     passingChange = input;
     input.dispatchEvent(new Event("change", { bubbles: true }));
     passingChange = null;
+    showBalance(input);
   }
+
+  // --- the posted balance beside an account or party ------------------------------------------
+
+  // Shown only when the page offers it (to whoever may read the ledger): the balance posted up
+  // to the voucher's date, asked for when an account or party is chosen or its field entered.
+  var balanceAsked = new WeakMap();
+
+  function balanceBox(input, create) {
+    var id = input.id + "-balance";
+    var box = document.getElementById(id);
+    if (!box && create) {
+      box = document.createElement("span");
+      box.id = id;
+      box.className = "lookup-balance";
+      var after = lookupName(input) || input;
+      after.insertAdjacentElement("afterend", box);
+      var described = input.getAttribute("aria-describedby");
+      input.setAttribute("aria-describedby", (described ? described + " " : "") + id);
+    }
+    return box;
+  }
+
+  function voucherDate() {
+    var field = document.querySelector('#entry-form input.date[name="date"]');
+    return field ? field.value.trim() : "";
+  }
+
+  function showBalance(input) {
+    var root = entryRoot();
+    var url = root && root.getAttribute("data-balance-url");
+    var code = input.value.trim().split(" ")[0];
+    var label = lookupName(input);
+    if (!url || !window.fetch) {
+      return;
+    }
+    if (!code || !label || !label.textContent) {
+      var stale = balanceBox(input, false);
+      if (stale) {
+        stale.textContent = "";
+      }
+      return;
+    }
+    var params = new URLSearchParams();
+    params.set(input.getAttribute("data-lookup") === "party" ? "party" : "account", code);
+    params.set("date", voucherDate());
+    var query = params.toString();
+    if (balanceAsked.get(input) === query) {
+      return;
+    }
+    balanceAsked.set(input, query);
+    window
+      .fetch(url + "?" + query, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) {
+        return response.ok ? response.text() : "";
+      })
+      .catch(function () {
+        return "";
+      })
+      .then(function (text) {
+        if (balanceAsked.get(input) === query && input.isConnected) {
+          balanceBox(input, true).textContent = text;
+        }
+      });
+  }
+
+  function showBalances(all) {
+    var selector = all ? "#entry input.lookup" : "#entry-fields .entry-sections input.lookup";
+    document.querySelectorAll(selector).forEach(function (input) {
+      if (all ? balanceBox(input, false) : true) {
+        balanceAsked.delete(input);
+        showBalance(input);
+      }
+    });
+  }
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("#entry input.lookup")) {
+      showBalance(event.target);
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches('#entry-form input.date[name="date"]')) {
+      showBalances(true); // the date changed: every balance shown is asked for again
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showBalances(false);
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target && event.detail.target.id === "entry") {
+      showBalances(false);
+    }
+  });
 
   function pick(option) {
     var input = lookupInput;
@@ -478,6 +578,11 @@
     var name = lookupName(input);
     if (name) {
       name.textContent = "";
+    }
+    var balance = balanceBox(input, false);
+    if (balance) {
+      balance.textContent = "";
+      balanceAsked.delete(input);
     }
     window.clearTimeout(lookupTimer);
     lookupTimer = window.setTimeout(function () {
@@ -617,7 +722,18 @@
       values: values,
       number: row.querySelector(".line-number").textContent,
     });
-    button.click();
+    var root = entryRoot();
+    var url = root && root.getAttribute("data-remove-line-url");
+    if (!window.htmx || !url) {
+      button.click(); // the plain form post
+      return;
+    }
+    window.htmx.ajax("POST", url, {
+      source: button,
+      target: "#" + row.id,
+      swap: "outerHTML",
+      values: { action: button.value },
+    });
   }
 
   function showUndoNotice() {
@@ -754,30 +870,89 @@
 
   // --- dates: one field, a calendar on demand -----------------------------------------------
 
+  // The organization's format (a strftime pattern on #entry): the calendar reads and writes it.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function datePattern() {
+    var root = entryRoot();
+    return (root && root.getAttribute("data-date-format")) || "%Y-%m-%d";
+  }
+
+  function two(number) {
+    return (number < 10 ? "0" : "") + number;
+  }
+
+  // "2026-03-15" from what was typed: ISO, or the organization's format; "" when neither.
+  function isoFromTyped(text) {
+    var typed = text.trim();
+    if (/^\d{4}-\d{2}-\d{2}$/.test(typed)) {
+      return typed;
+    }
+    var pattern = datePattern();
+    var parts = typed.split(/[\/ ]/);
+    var day, month, year;
+    if (pattern === "%d/%m/%Y" || pattern === "%m/%d/%Y") {
+      if (parts.length !== 3) {
+        return "";
+      }
+      day = Number(parts[pattern === "%d/%m/%Y" ? 0 : 1]);
+      month = Number(parts[pattern === "%d/%m/%Y" ? 1 : 0]);
+      year = Number(parts[2]);
+    } else if (pattern === "%d %b %Y") {
+      if (parts.length !== 3) {
+        return "";
+      }
+      day = Number(parts[0]);
+      month = MONTHS.map(function (name) { return name.toLowerCase(); }).indexOf(parts[1].toLowerCase()) + 1;
+      year = Number(parts[2]);
+    }
+    if (!day || !month || !year || month > 12 || day > 31 || year < 1000) {
+      return "";
+    }
+    return year + "-" + two(month) + "-" + two(day);
+  }
+
+  function typedFromIso(iso) {
+    var year = iso.slice(0, 4);
+    var month = Number(iso.slice(5, 7));
+    var day = iso.slice(8, 10);
+    switch (datePattern()) {
+      case "%d/%m/%Y":
+        return day + "/" + two(month) + "/" + year;
+      case "%m/%d/%Y":
+        return two(month) + "/" + day + "/" + year;
+      case "%d %b %Y":
+        return day + " " + MONTHS[month - 1] + " " + year;
+      default:
+        return iso;
+    }
+  }
+
   function openCalendar(input) {
     var picker = document.createElement("input");
     picker.type = "date";
     picker.className = "date-picker";
     picker.tabIndex = -1;
-    if (/^\d{4}-\d{2}-\d{2}$/.test(input.value.trim())) {
-      picker.value = input.value.trim();
-    }
+    picker.value = isoFromTyped(input.value);
     input.insertAdjacentElement("afterend", picker);
+    var closed = false;
+    function close() {
+      if (!closed) {
+        closed = true; // removing the focused picker blurs it: close once
+        picker.remove();
+      }
+    }
     function done() {
       if (picker.value) {
-        input.value = picker.value;
+        input.value = typedFromIso(picker.value);
         input.dispatchEvent(new Event("input", { bubbles: true }));
         input.dispatchEvent(new Event("change", { bubbles: true }));
       }
-      picker.remove();
+      close();
       input.focus();
     }
     picker.addEventListener("change", done);
-    picker.addEventListener("blur", function () {
-      if (picker.isConnected) {
-        picker.remove();
-      }
-    });
+    picker.addEventListener("blur", close);
     picker.focus();
     try {
       picker.showPicker();
@@ -801,6 +976,7 @@
     ["Alt+ArrowDown", "Calendar of a date field"],
     ["Control+S", "Save"],
     ["Control+Enter", "Post, or submit for approval"],
+    ["Alt+Shift+D", "Duplicate this voucher as a new draft dated today (once it is saved)"],
     ["?", "This card (when not typing in a field)"],
     ["F1", "This card"],
   ];
@@ -903,6 +1079,11 @@
       clickButton(".add-line");
       return;
     }
+    if (event.altKey && event.shiftKey && !command && event.code === "KeyD") {
+      event.preventDefault();
+      clickButton('[data-shortcut="duplicate"]');
+      return;
+    }
     if (event.altKey && key === "ArrowDown" && target.matches && target.matches("#entry input.date")) {
       event.preventDefault();
       openCalendar(target);
@@ -926,9 +1107,13 @@
     if (!form || form.contains(document.activeElement)) {
       return;
     }
-    var first = fieldsIn(form)[0];
-    if (first) {
-      first.focus();
+    // The first field that takes input: found without measuring the whole (perhaps long) grid.
+    var fields = form.querySelectorAll("input, select, textarea");
+    for (var i = 0; i < fields.length; i += 1) {
+      if (editable(fields[i])) {
+        fields[i].focus();
+        return;
+      }
     }
   });
 })();

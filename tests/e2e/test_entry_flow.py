@@ -435,11 +435,24 @@ def test_the_shortcut_card_lists_every_key_and_each_does_something(page, account
         expect(page).to_have_url(re.compile(r"/vouchers/\d+/edit/$"))
         assert Voucher.objects.get().status == VoucherStatus.DRAFT
 
+    def alt_shift_d():
+        saved = Voucher.objects.get()
+        page.get_by_label("Reference").focus()
+        keyboard.press("Alt+Shift+D")
+        expect(page).not_to_have_url(re.compile(rf"/vouchers/{saved.pk}/edit/$"))
+        expect(page).to_have_url(re.compile(r"/vouchers/\d+/edit/$"))
+        expect(page.get_by_role("status").filter(has_text="is a copy of")).to_be_visible()
+        copy = Voucher.objects.exclude(pk=saved.pk).get()
+        assert copy.status == VoucherStatus.DRAFT
+        assert sorted(copy.lines.values_list("account_id", "debit", "credit")) == sorted(
+            saved.lines.values_list("account_id", "debit", "credit")
+        )
+
     def control_enter():
         page.get_by_label("Reference").focus()
         keyboard.press("Control+Enter")
         expect(page).to_have_url(re.compile(r"/vouchers/\d+/$"))
-        assert Voucher.objects.get().status == VoucherStatus.POSTED
+        assert Voucher.objects.latest("pk").status == VoucherStatus.POSTED
 
     checks = {
         "Enter": enter,
@@ -454,6 +467,7 @@ def test_the_shortcut_card_lists_every_key_and_each_does_something(page, account
         "?": card_key("?"),
         "F1": card_key("F1"),
         "Control+S": control_s,
+        "Alt+Shift+D": alt_shift_d,  # after saving: a voucher not yet saved has no copy
         "Control+Enter": control_enter,  # last: posting leaves the screen
     }
     assert sorted(listed) == sorted(checks)

@@ -11,6 +11,9 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from accounting.dates import date_format_hint
+from accounting.models import DateFormat
+
 # A date is one text field (one Tab stop, unlike the browser's date input with a stop per part)
 # taking what the server's date field parses; Alt+Down opens a calendar (entry.js).
 INPUT_TYPES = {"integer": "number"}
@@ -95,10 +98,13 @@ def control_html(control: Control) -> str:
     if c.type == "amount":
         kind += [("inputmode", "decimal"), ("class", "amount")]
     elif c.type == "date":
+        hint = date_format_hint()
+        iso = str(DateFormat.ISO.label)
         kind += [
             ("class", "date"),
-            ("inputmode", "numeric"),
-            ("placeholder", "YYYY-MM-DD"),
+            ("inputmode", "text" if "Mon" in hint else "numeric"),
+            ("placeholder", hint),
+            ("title", hint if hint == iso else f"{hint}, or {iso}"),
             ("autocomplete", "off"),
             ("aria-keyshortcuts", "Alt+ArrowDown"),
         ]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from accounting.dates import date_show
+from accounting.dates import active_date_format, date_show
 from accounting.entry_pages import (
     OutcomeListener,
     ignore_outcome,
@@ -25,7 +25,7 @@ from accounting.entry_pages import (
     submission_key_of,
 )
 from accounting.models import EntryChannel, Role, Voucher, VoucherStatus, VoucherType
-from accounting.permissions import OrganizationRequest
+from accounting.permissions import LEDGER_READ_ROLE, OrganizationRequest
 from accounting.services.entering import EntryOutcome
 from accounting.services.entry_rules import EntryAction, EntryRefused
 from voucher_config.entry.actions import EntryInvalid, available_actions, entry_act
@@ -112,6 +112,9 @@ def _screen(
         "notice": notice,
         "alert": alert,
         "urls": entry_urls(entry_def, voucher),
+        "date_format": active_date_format(),
+        # Posted balances beside the accounts and parties chosen: for whoever may read the ledger.
+        "shows_balances": request.membership.has_role(LEDGER_READ_ROLE),
         "screen_mark": screen_mark(EntryChannel.CONFIG),
         "submission_key": submission_key_new(),
         "actions": available_actions(

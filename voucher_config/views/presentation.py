@@ -15,6 +15,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from accounting.dates import date_text
 from accounting.models import Account, Party, Voucher
 from voucher_config.definition import FieldSpec, Layout
 from voucher_config.entry.definitions import EntryDefinition
@@ -100,7 +101,7 @@ def _make_control(
         id=f"id_{html_name}",
         type=kind,
         label=spec["label"],
-        value="" if kind == "boolean" else _text(raw),
+        value="" if kind == "boolean" else date_text(raw) if kind == "date" else _text(raw),
         required=bool(spec.get("required")) and kind != "boolean",
         read_only=bool(spec.get("read_only")),
         aria_label=aria_label,
