@@ -27,7 +27,7 @@ SCREENSHOTS: tuple[str, ...] = (
     "draft-saved",
     "submitted",
     "approve",
-    "approved-posted",
+    "approved",
     # reversing
     "reverse-form",
     "reversed",

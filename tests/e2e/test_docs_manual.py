@@ -105,6 +105,7 @@ def fill_field(page: Page, label: str, value: str) -> None:
     if field_.get_attribute("aria-expanded") is not None:
         field_.press("Escape")
     expect(field_).to_have_value(value)
+    field_.blur()  # the screen recalculates on change, which a field fires when it is left
 
 
 def fill_example(page: Page, example: Example) -> None:
@@ -170,7 +171,8 @@ def test_entering_each_voucher_type(page, demo_books, log_in_as, example):
     )
 
 
-def test_preview_and_posting(page, demo_books, log_in_as):
+def test_preview_and_posting(page, demo_books, log_in_as, browser_problems):
+    browser_problems.allow(r"status of 422")  # the refused post, shown on purpose
     page.set_viewport_size(VIEWPORT)
     sign_in_admin(page, log_in_as)
     open_entry(page, "JV")
@@ -233,12 +235,12 @@ def test_drafts_and_approval(page, context, demo_books, log_in_as):
     approve = page.get_by_role("button", name="Approve")
     shoot(page, "approve", approve, page.get_by_role("heading", level=1))
     approve.click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Approved")
-    page.get_by_role("button", name="Post", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Posted")
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("Approved")
     voucher.refresh_from_db()
-    assert voucher.status == VoucherStatus.POSTED
-    shoot(page, "approved-posted", page.get_by_role("heading", level=1), full_page=True)
+    assert voucher.status == VoucherStatus.APPROVED
+    expect(page.get_by_role("button", name="Post", exact=True)).to_be_visible()
+    shoot(page, "approved", heading, page.get_by_role("button", name="Post", exact=True))
 
 
 def test_reversing(page, demo_books, log_in_as):
@@ -276,8 +278,8 @@ def test_voucher_list_and_reports(page, demo_books, log_in_as):
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()
     rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
-    assert rows[0][0].lower().startswith("number")
-    assert rows[1:] and all(row[0].startswith("PV-") for row in rows[1:])
+    number = [column.lower() for column in rows[0]].index("number")
+    assert rows[1:] and all(row[number].startswith("PV-") for row in rows[1:])
     shoot(page, "voucher-list-filtered", page.get_by_role("table"), full_page=True)
 
     page.get_by_role("link", name="Trial balance").first.click()
