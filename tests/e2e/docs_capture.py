@@ -8,6 +8,7 @@ recordings, converted by Debian's ffmpeg to WebM and MP4 with the steps as chapt
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess  # nosec B404 - runs ffmpeg/ffprobe with fixed arguments
 import tempfile
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import playwright
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.e2e.docs_media import (
@@ -29,6 +31,26 @@ VIEWPORT = {"width": 1280, "height": 800}
 VIDEO_SIZE = {"width": 1280, "height": 800}
 VIDEO_LIMIT_SECONDS = 120
 STEP_PAUSE_MS = 700  # long enough for a viewer to see what a step did
+PLAYWRIGHT_HOME = DOCS_DIR.parent / "var" / "playwright"
+
+
+def use_system_ffmpeg() -> None:
+    """Playwright records video through an ffmpeg of its own, which `playwright install` would
+    download; Debian's ffmpeg takes the same arguments, so it stands in at the path Playwright
+    looks in. Set before the first browser starts (this module is imported at collection)."""
+    system = shutil.which("ffmpeg")
+    if system is None:
+        return
+    browsers = Path(playwright.__file__).parent / "driver" / "package" / "browsers.json"
+    revisions = {item["name"]: item["revision"] for item in json.loads(browsers.read_text())["browsers"]}
+    target = PLAYWRIGHT_HOME / f"ffmpeg-{revisions['ffmpeg']}" / "ffmpeg-linux"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.symlink_to(system)
+    os.environ["PLAYWRIGHT_BROWSERS_PATH"] = str(PLAYWRIGHT_HOME)
+
+
+use_system_ffmpeg()
 
 
 def shoot(
@@ -117,7 +139,7 @@ class Recording:
         common += ["-map", "0:v", "-map_metadata", "1", "-map_chapters", "1", "-an"]
         _run(
             *common,
-            *("-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M"),
+            *("-c:v", "copy"),  # Playwright records VP9 already: only the chapters are added
             str(webm),
         )
         _run(
