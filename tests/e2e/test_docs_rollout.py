@@ -9,8 +9,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
+from waffle.models import Flag
 
 from accounting.services.demo import DEMO_PASSWORD
+from rollout.routing import FLAG_NAME
 from tests.e2e.docs_capture import VIEWPORT, Recording, ffmpeg_available, shoot
 
 pytestmark = pytest.mark.docs
@@ -25,7 +27,12 @@ def entry_channel(page: Page) -> str | None:
 def test_switching_the_rollout(new_context, demo_books, log_in_as):
     if not ffmpeg_available():
         pytest.fail("ffmpeg is needed for the manual's videos (apt-get install ffmpeg)")
-    call_command("voucher_rollout", "off", stdout=StringIO())  # everyone starts on legacy
+    # The state of Phase 1: the flag is deployed but on for no one, so everyone is on legacy.
+    # (Off for everyone would override every organization's own rollout: the rollback.)
+    call_command("voucher_rollout", "off", stdout=StringIO())
+    flag = Flag.objects.get(name=FLAG_NAME)
+    flag.everyone = None
+    flag.save()
     recording = Recording("switch-rollout", new_context)
     page = recording.page
     page.set_viewport_size(VIEWPORT)
