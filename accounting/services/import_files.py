@@ -84,7 +84,9 @@ class VoucherSource:
             self.where, message, voucher=self.position, row=_first(self.rows), rule=rule
         )
 
-    def line_problem(self, line: int, message: str, *, rule: str = "import_format") -> ImportProblem:
+    def line_problem(
+        self, line: int, message: str, *, rule: str = "import_format"
+    ) -> ImportProblem:
         source = self.lines[line - 1]
         return ImportProblem(
             source.where, message, voucher=self.position, line=line, row=source.row, rule=rule

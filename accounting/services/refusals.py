@@ -62,8 +62,7 @@ REFUSALS: dict[str, Refusal] = _refusals(
         "too_large",
         "An amount is larger than the ledger can keep",
         "The largest amount kept exactly is 9,999,999,999,999.99.",
-        "Check the amount for extra digits; split a genuinely larger amount over several "
-        "vouchers.",
+        "Check the amount for extra digits; split a genuinely larger amount over several vouchers.",
         ENTRY,
     ),
     Refusal(
@@ -127,8 +126,7 @@ REFUSALS: dict[str, Refusal] = _refusals(
         "account_group",
         "The account is a group account",
         "Group accounts add up their sub-accounts and take no postings of their own.",
-        "Choose one of the group's sub-accounts (the account search lists only postable "
-        "accounts).",
+        "Choose one of the group's sub-accounts (the account search lists only postable accounts).",
         POSTING,
     ),
     # The voucher as a whole (line_problems, period_problems)
@@ -235,16 +233,14 @@ REFUSALS: dict[str, Refusal] = _refusals(
         "organization",
         "You are not a member of this organization",
         "Every voucher belongs to one organization; only its members see or change it.",
-        "Switch to the right organization (top of the page), or ask its administrator to add "
-        "you.",
+        "Switch to the right organization (top of the page), or ask its administrator to add you.",
         ENTRY,
     ),
     # Reversal (posting.reversal_problems)
     Refusal(
         "reversal_of_reversal",
         "A reversal cannot be reversed",
-        "Undoing a reversal with another reversal hides the history; the original stays "
-        "reversed.",
+        "Undoing a reversal with another reversal hides the history; the original stays reversed.",
         "Enter the voucher anew (Duplicate on the original copies it into a new draft).",
         REVERSAL,
     ),

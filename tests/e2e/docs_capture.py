@@ -42,7 +42,9 @@ def use_system_ffmpeg() -> None:
     if system is None:
         return
     browsers = Path(playwright.__file__).parent / "driver" / "package" / "browsers.json"
-    revisions = {item["name"]: item["revision"] for item in json.loads(browsers.read_text())["browsers"]}
+    revisions = {
+        item["name"]: item["revision"] for item in json.loads(browsers.read_text())["browsers"]
+    }
     target = PLAYWRIGHT_HOME / f"ffmpeg-{revisions['ffmpeg']}" / "ffmpeg-linux"
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
@@ -88,7 +90,9 @@ def _run(*args: str) -> str:
 
 
 def media_duration(path: Path) -> float:
-    out = _run("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path))
+    out = _run(
+        "ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)
+    )
     return float(json.loads(out)["format"]["duration"])
 
 
@@ -188,7 +192,7 @@ def _ffmetadata(spans: list[tuple[float, float, str]]) -> str:
 
 
 def _timestamp(seconds: float) -> str:
-    millis = int(round(seconds * 1000))
+    millis = round(seconds * 1000)
     hours, millis = divmod(millis, 3_600_000)
     minutes, millis = divmod(millis, 60_000)
     secs, millis = divmod(millis, 1000)

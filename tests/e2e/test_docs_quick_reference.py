@@ -49,7 +49,9 @@ def card_html(keys: list[tuple[str, str]], types: list[tuple[str, str]]) -> str:
     esc = html.escape
     key_rows = "".join(f"<tr><td><kbd>{esc(k)}</kbd></td><td>{esc(t)}</td></tr>" for k, t in keys)
     type_rows = "".join(f"<tr><td><b>{esc(c)}</b></td><td>{esc(n)}</td></tr>" for c, n in types)
-    status_rows = "".join(f"<tr><td><b>{esc(s)}</b></td><td>{esc(t)}</td></tr>" for s, t in STATUSES)
+    status_rows = "".join(
+        f"<tr><td><b>{esc(s)}</b></td><td>{esc(t)}</td></tr>" for s, t in STATUSES
+    )
     refusal_rows = "".join(
         f"<tr><td><b>{esc(REFUSALS[rule].title)}</b><br><code>{esc(rule)}</code></td>"
         f"<td>{esc(REFUSALS[rule].remedy)}</td></tr>"
@@ -129,4 +131,6 @@ def test_quick_reference_card_is_one_a4_page_of_the_screens_own_keys(
     for label, _ in keys:
         assert label in text, f"{label} is missing from the printed card"
     sheet.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
-    shoot(sheet, "quick-reference", sheet.locator("#keys"), sheet.locator("#refusals"), full_page=True)
+    shoot(
+        sheet, "quick-reference", sheet.locator("#keys"), sheet.locator("#refusals"), full_page=True
+    )

@@ -140,7 +140,9 @@ def test_preview_finds_an_error_that_is_fixed(new_context, demo_books, log_in_as
 
     recording.chapter("Posting anyway is refused; nothing is written")
     page.get_by_role("button", name="Post", exact=True).click()
-    expect(page.locator("#entry [role=alert]").filter(has_text="not balanced").first).to_be_visible()
+    expect(
+        page.locator("#entry [role=alert]").filter(has_text="not balanced").first
+    ).to_be_visible()
     assert not Voucher.objects.filter(reference="ACC-DEC").exists()
     recording.pause(1500)
 
