@@ -90,7 +90,7 @@ docs: install
 	@mkdir -p var
 	rm -rf docs/media
 	$(BIN)/pytest -m docs tests/e2e $(PYTEST_ARGS)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 .PHONY: lint
 lint: install
