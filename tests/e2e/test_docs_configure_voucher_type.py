@@ -49,9 +49,22 @@ def configure_payment_type(page: Page, step=lambda title: None, pause=lambda: No
     before = VoucherTypeConfig.objects.get(voucher_type__code="PV").version
     definition.fill(relabel_reference(definition.input_value()))
     page.get_by_label("Change reason").fill(REASON)
+    # Scroll the definition to the changed label, so that the picture shows the change.
+    definition.evaluate(
+        """(area, label) => {
+            const line = area.value.slice(0, area.value.indexOf(label)).split("\\n").length;
+            area.scrollTop = Math.max(0, (line - 8) * parseFloat(getComputedStyle(area).lineHeight));
+        }""",
+        NEW_LABEL,
+    )
     pause()
-    page.get_by_label("Change reason").scroll_into_view_if_needed()
-    shoot(page, "config-edit", page.get_by_label("Change reason"))
+    shoot(
+        page,
+        "config-edit",
+        definition,
+        page.get_by_label("Change reason"),
+        of=page.locator("#vouchertypeconfig_form"),
+    )
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("changed successfully")
     config = VoucherTypeConfig.objects.get(voucher_type__code="PV")

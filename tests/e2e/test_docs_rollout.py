@@ -31,7 +31,7 @@ def test_switching_the_rollout(new_context, demo_books, log_in_as):
     # (Off for everyone would override every organization's own rollout: the rollback.)
     call_command("voucher_rollout", "off", stdout=StringIO())
     flag = Flag.objects.get(name=FLAG_NAME)
-    flag.everyone = None
+    flag.everyone, flag.percent, flag.superusers, flag.staff = None, None, False, False
     flag.save()
     recording = Recording("switch-rollout", new_context)
     page = recording.page
