@@ -20,6 +20,7 @@ help:
 	@echo "make lint     ruff, formatting, mypy, import directions, bandit, migrations check, deploy check"
 	@echo "make bench    posting and entry-screen benchmarks (SQLite and PostgreSQL)"
 	@echo "make serve    production settings under gunicorn on http://127.0.0.1:8000 (DEBUG off)"
+	@echo "make docs     the manual: screenshots, videos and quick reference from the real screens, then the site in var/site"
 
 $(STAMP): pyproject.toml scripts/find-python.sh
 	@set -e; py="$(find_python)"; \
@@ -66,18 +67,30 @@ serve: install
 test: export DJANGO_DEBUG ?=
 test: install
 	@mkdir -p var
-	$(BIN)/pytest -n auto -m "not browser and not slow" --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto -m "not browser and not slow and not docs" --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
 
 # The browser tests (Debian's chromium through Playwright) and the tests that start servers or
 # processes of their own: their own leg, as CI runs them.
 .PHONY: test-browser
 test-browser: install
 	@mkdir -p var
-	$(BIN)/pytest -n auto -m "browser or slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto -m "(browser or slow) and not docs" $(PYTEST_ARGS)
 
 .PHONY: test-postgres
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -n auto -m "not browser" $(PYTEST_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -n auto -m "not browser and not docs" $(PYTEST_ARGS)
+
+# The documentation site. The browser tests marked `docs` drive the real screens (Debian's chromium)
+# and write docs/media/: screenshots, the videos (Debian's ffmpeg makes WebM and MP4 with chapters)
+# and the one-page quick reference PDF; none of it is committed. Then MkDocs builds var/site with
+# --strict, so a page that references a file the tests did not make fails the build.
+.PHONY: docs
+docs: export DJANGO_DEBUG ?=
+docs: install
+	@mkdir -p var
+	rm -rf docs/media
+	$(BIN)/pytest -m docs tests/e2e $(PYTEST_ARGS)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 .PHONY: lint
 lint: install

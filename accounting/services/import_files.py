@@ -44,6 +44,7 @@ class ImportProblem:
     voucher: int | None = None  # 1-based position of the voucher in the file
     line: int | None = None  # 1-based line of that voucher
     row: int | None = None  # CSV row, the header being row 1
+    rule: str = "import_format"  # the rule broken, explained in accounting/services/refusals.py
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -78,13 +79,17 @@ class VoucherSource:
     problems: list[ImportProblem] = field(default_factory=list)
     readable: bool = True
 
-    def problem(self, message: str) -> ImportProblem:
-        return ImportProblem(self.where, message, voucher=self.position, row=_first(self.rows))
+    def problem(self, message: str, *, rule: str = "import_format") -> ImportProblem:
+        return ImportProblem(
+            self.where, message, voucher=self.position, row=_first(self.rows), rule=rule
+        )
 
-    def line_problem(self, line: int, message: str) -> ImportProblem:
+    def line_problem(
+        self, line: int, message: str, *, rule: str = "import_format"
+    ) -> ImportProblem:
         source = self.lines[line - 1]
         return ImportProblem(
-            source.where, message, voucher=self.position, line=line, row=source.row
+            source.where, message, voucher=self.position, line=line, row=source.row, rule=rule
         )
 
 

@@ -81,13 +81,17 @@ def reference_problems(
         reference = key[1]
         if key in stored:
             problems.append(
-                source.problem(f"reference {reference} is already used by {_named(stored[key])}")
+                source.problem(
+                    f"reference {reference} is already used by {_named(stored[key])}",
+                    rule="duplicate_reference",
+                )
             )
         elif key in first_in_file:
             problems.append(
                 source.problem(
                     f"reference {reference} is also used by voucher {first_in_file[key]} "
-                    "of this file"
+                    "of this file",
+                    rule="duplicate_reference",
                 )
             )
         else:

@@ -216,7 +216,7 @@ def _voucher_input(source: VoucherSource, books: _Books) -> VoucherInput | None:
     reference = _text(source.reference, "reference", header, limit=REFERENCE_MAX)
     narration = _text(source.narration, "narration", header)
     party_id = _party(source.party, books, header)
-    source.problems += [source.problem(message) for message in header]
+    source.problems += [source.problem(message, rule="import_value") for message in header]
 
     lines = []
     for number, line in enumerate(source.lines, start=1):
@@ -238,7 +238,9 @@ def _voucher_input(source: VoucherSource, books: _Books) -> VoucherInput | None:
                 party_id=_party(line.party, books, found),
             )
         )
-        source.problems += [source.line_problem(number, message) for message in found]
+        source.problems += [
+            source.line_problem(number, message, rule="import_value") for message in found
+        ]
     if source.problems:
         return None
     assert voucher_type is not None and on is not None
@@ -298,13 +300,19 @@ def vouchers_import(
         raise ImportRejected([ImportProblem("file", f"format '{file_format}' is not json or csv")])
     sources, problems = read_json(text) if file_format == "json" else read_csv(text)
     if not sources and not problems:
-        problems.append(ImportProblem("file", "contains no vouchers"))
+        problems.append(ImportProblem("file", "contains no vouchers", rule="import_empty"))
     membership = None
     if user is not None and user.pk:
         membership = Membership.objects.filter(organization=organization, user_id=user.pk).first()
         if membership is None:
             raise ImportRejected(
-                [ImportProblem("file", f"{user} is not a member of {organization}")]
+                [
+                    ImportProblem(
+                        "file",
+                        f"{user} is not a member of {organization}",
+                        rule="import_membership",
+                    )
+                ]
             )
     books = _Books.load(organization)
     if not allow_duplicate_references:
@@ -341,7 +349,7 @@ def vouchers_import(
                 parsed.problems += _located(parsed, rejected.problems)
                 continue
             except EntryRefused as refused:
-                parsed.problems.append(parsed.problem(refused.message))
+                parsed.problems.append(parsed.problem(refused.message, rule=refused.rule))
                 continue
             result.vouchers.append(
                 ImportedVoucher(
@@ -373,9 +381,9 @@ def _located(source: VoucherSource, problems: Iterable[Problem]) -> list[ImportP
     located = []
     for problem in problems:
         if problem.line is not None and 1 <= problem.line <= len(source.lines):
-            located.append(source.line_problem(problem.line, problem.message))
+            located.append(source.line_problem(problem.line, problem.message, rule=problem.rule))
         else:
-            located.append(source.problem(problem.message))
+            located.append(source.problem(problem.message, rule=problem.rule))
     return located
 
 

@@ -447,6 +447,7 @@ def test_a_file_imported_twice_is_refused_the_second_time_and_nothing_is_posted_
 
     assert counts() == before
     assert rejected.rejected_vouchers == 3
+    assert {problem.rule for problem in rejected.problems} == {"duplicate_reference"}
     messages = [str(p) for p in rejected.problems]
     if name.endswith(".json"):
         assert messages == [
@@ -601,3 +602,20 @@ def test_csv_amounts_grouped_by_thousands_or_the_indian_way_import_and_misplaced
         Decimal("2340.50"),
         Decimal("100000.00"),
     ]
+
+
+def test_every_import_problem_names_the_rule_it_breaks(books, tmp_path):
+    """The rule names let support find the FAQ entry (accounting/services/refusals.py)."""
+    unbalanced = jv(reference="UNBAL")
+    unbalanced["lines"][1]["credit"] = "9.00"
+    unknown = jv(reference="UNKNOWN")
+    unknown["lines"][0]["account"] = "9999"
+    rejected = import_rejected(books, write_json(tmp_path, [unbalanced, unknown]))
+    assert [(problem.voucher, problem.rule) for problem in rejected.problems] == [
+        (1, "balanced"),
+        (2, "import_value"),
+    ]
+    assert import_rejected(books, write_json(tmp_path, [])).problems[0].rule == "import_empty"
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    assert import_rejected(books, broken).problems[0].rule == "import_format"

@@ -161,7 +161,7 @@ def browser_problems() -> BrowserProblems:
 def no_browser_problems(request: pytest.FixtureRequest) -> Iterator[None]:
     """The one check every browser test gets: set up before the browser (so it is torn down
     after the pages closed), it fails the test on any problem the browser reported."""
-    if request.node.get_closest_marker("browser") is None:
+    if not any(request.node.get_closest_marker(mark) for mark in ("browser", "docs")):
         yield
         return
     problems: BrowserProblems = request.getfixturevalue("browser_problems")
@@ -242,6 +242,40 @@ def log_in() -> Callable[[Page, object], None]:
         page.goto("/login/")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).not_to_have_url(re.compile(r"/login/"))
+
+    return sign_in
+
+
+@pytest.fixture
+def demo_books(transactional_db):
+    """The demo organization `make run` loads (its chart, parties, users admin and clerk, a
+    year of posted vouchers) with the configuration screen on for everyone: what the manual
+    shows."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from waffle.models import Flag
+
+    from accounting.services.demo import demo_data_load
+    from rollout.routing import FLAG_NAME
+
+    result = demo_data_load()
+    seed_organization(organization=result.organization)
+    Flag.objects.get_or_create(name=FLAG_NAME, defaults={"everyone": None})
+    call_command("voucher_rollout", "everyone", stdout=StringIO())
+    return result.organization
+
+
+@pytest.fixture
+def log_in_as() -> Callable[[Page, str, str], None]:
+    """Signs a user in by name and password through the real login page."""
+
+    def sign_in(page: Page, username: str, password: str) -> None:
+        page.goto("/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
         expect(page).not_to_have_url(re.compile(r"/login/"))
 
