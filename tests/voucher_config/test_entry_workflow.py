@@ -400,6 +400,27 @@ def test_approval_workflow_submit_approve_post(books, client):
     assert voucher.status == VoucherStatus.POSTED
 
 
+def test_an_approved_voucher_is_posted_from_its_read_only_page_as_approved(books, client):
+    # The read-only page's disabled fieldset sends none of the voucher's fields: the post acts on
+    # what was approved, not on what the browser sent.
+    seed(books)
+    require_approval(books)
+    clerk, accountant = books.member(Role.CLERK), books.member(Role.ACCOUNTANT)
+    client.force_login(clerk)
+    client.post(new_url("PV"), entry_data(books, "PV", action="submit"))
+    voucher = Voucher.objects.get()
+    client.force_login(accountant)
+    client.post(edit_url(voucher.pk), entry_data(books, "PV", action="approve"))
+    approved_lines = list(voucher.lines.values_list("account__code", "debit", "credit"))
+
+    posted = client.post(edit_url(voucher.pk), {"action": "post"}, headers=HX)
+
+    assert posted.status_code == 200, posted.content.decode()[:500]
+    voucher.refresh_from_db()
+    assert voucher.status == VoucherStatus.POSTED
+    assert list(voucher.lines.values_list("account__code", "debit", "credit")) == approved_lines
+
+
 def test_a_voucher_needing_approval_cannot_be_posted_from_draft(books, client, accountant):
     require_approval(books)
     response = client.post(new_url("PV"), entry_data(books, "PV", action="post"))

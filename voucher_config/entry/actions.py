@@ -101,6 +101,16 @@ def entry_act(
     )
     if refusal is not None:
         raise refusal
+    if voucher is not None and voucher.status == VoucherStatus.APPROVED:
+        return _act_on_approved(
+            action=entry_action,
+            entry_def=entry_def,
+            forms_=forms_,
+            membership=membership,
+            user=user,
+            voucher=voucher,
+            submission_key=submission_key,
+        )
     voucher_in, _ = entry_voucher_input(entry_def=entry_def, forms_=forms_)
     if voucher is not None:  # what the other screen or another version took is kept
         voucher_in = replace(
@@ -133,6 +143,37 @@ def entry_act(
         )
     except VoucherRejected as exc:
         place_problems(forms_, entry_def, voucher_in.lines if changed else stored, exc.problems)
+        raise EntryInvalid(exc) from exc
+
+
+def _act_on_approved(
+    *,
+    action: EntryAction,
+    entry_def: EntryDefinition,
+    forms_: ConfiguredForms,
+    membership: Membership,
+    user: User,
+    voucher: Voucher,
+    submission_key: str | None,
+) -> EntryOutcome:
+    """Posts an approved voucher exactly as it was approved.
+
+    The screen shows it read-only and sends none of its fields: approval covered what was
+    saved, so the ledger acts on the stored voucher and `forms_` (the stored voucher's) only
+    carry the ledger's refusals back to the screen.
+    """
+    try:
+        return voucher_enter(
+            organization=membership.organization,
+            membership=membership,
+            user=user,
+            action=action,
+            voucher_input=None,
+            voucher=voucher,
+            submission_key=submission_key,
+        )
+    except VoucherRejected as exc:
+        place_problems(forms_, entry_def, stored_lines(voucher), exc.problems)
         raise EntryInvalid(exc) from exc
 
 

@@ -252,7 +252,11 @@ def _entry_page(
         forms_ = entry_forms_bound(entry_def=posted_def, lookups=lookups, data=data)
         return show(forms_, show_errors=False)
 
-    forms_ = entry_forms_bound(entry_def=posted_def, lookups=lookups, data=request.POST)
+    if voucher is not None and voucher.status == VoucherStatus.APPROVED:
+        # Shown read-only, an approved voucher's fields are not sent: it is acted on as stored.
+        forms_, _ = entry_forms_for_voucher(entry_def=posted_def, lookups=lookups, voucher=voucher)
+    else:
+        forms_ = entry_forms_bound(entry_def=posted_def, lookups=lookups, data=request.POST)
     if action == "preview":
         try:
             preview = entry_preview(entry_def=posted_def, forms_=forms_, lookups=lookups)
