@@ -249,6 +249,11 @@ def test_drafts_and_approval(page, context, demo_books, log_in_as):
     expect(page.get_by_role("button", name="Post", exact=True)).to_be_visible()
     shoot(page, "approved", heading, page.get_by_role("button", name="Post", exact=True))
 
+    page.get_by_role("button", name="Post", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Posted")
+    voucher.refresh_from_db()
+    assert voucher.status == VoucherStatus.POSTED
+
 
 def test_reversing(page, demo_books, log_in_as):
     page.set_viewport_size(VIEWPORT)
