@@ -20,8 +20,9 @@ checked at COMMIT too (Django makes them deferrable), and the unique constraints
 the chain position and the submission key hold as for any INSERT. `verify_ledger` recomputes
 every hash from the stored rows.
 
-Neither statement depends on session state, advisory locks or prepared statements: both work
-through PgBouncer in transaction mode, with or without server-side binding.
+Neither statement depends on session state or advisory locks: both work through PgBouncer in
+transaction mode. They are sent with server-side binding and prepared on first use
+(`statements.statement_cursor`), which a pooler must support or be told to do without.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from accounting.services.history import (
     history_stamp,
 )
 from accounting.services.inputs import LineInput, User
+from accounting.services.statements import statement_cursor
 
 # PostgreSQL's protocol takes at most 65,535 parameters in one statement (server-side binding);
 # a voucher whose write needs more goes the statement-per-table way.
@@ -77,7 +79,7 @@ def _take_sql() -> str:
 
 
 def _take(voucher: Voucher) -> tuple[int | None, int | None, str | None, int]:
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(
             _take_sql(),
             [
@@ -120,7 +122,7 @@ def _take_places(voucher: Voucher) -> tuple[int, int, str]:
         # The counter is locked and incremented; only the head was missing.
         _missing_create(LedgerChainHead, organization_id=voucher.organization_id)
         head_table = _quote(LedgerChainHead._meta.db_table)
-        with connection.cursor() as cursor:
+        with statement_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {head_table} SET last_position = last_position + 1"
                 " WHERE organization_id = %s RETURNING last_position, last_hash",
@@ -231,7 +233,7 @@ def voucher_write_posted(
         voucher.chain_hash,
         voucher.organization_id,
     ]
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_write_sql(len(lines), with_history), params)
     voucher._state.adding = False
     voucher._state.db = connection.alias
