@@ -186,7 +186,8 @@ def voucher_create_posted(
     take the number, insert the voucher and its history row, the lines and theirs, the ledger
     entries (reading back what was written), take the chain head, move it, store the voucher's
     link, COMMIT: the same for any number of lines (one more read when the voucher names
-    parties).
+    parties). On PostgreSQL the writes are two statements (`posting_postgres`): the counter
+    and the chain head taken in one, everything else written in the other.
     """
     label = f"New {voucher_input.voucher_type.code} voucher dated {voucher_input.date.isoformat()}"
     problems, period = _new_voucher_problems(
