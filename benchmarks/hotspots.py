@@ -50,7 +50,9 @@ def _organization(slug: str, years: list[int]) -> Organization:
     organization = organization_create(slug=slug, name=f"Hot spot {slug}")
     chart_of_accounts_load(organization=organization, rows=chart_rows_from_csv(DEMO_CHART))
     for year in years:
-        fiscal_year_create(organization=organization, start=date(year, 1, 1), end=date(year, 12, 31))
+        fiscal_year_create(
+            organization=organization, start=date(year, 1, 1), end=date(year, 12, 31)
+        )
     return organization
 
 
@@ -70,7 +72,9 @@ def _targets(ctx: BenchContext) -> dict[str, Callable[[int], Target]]:
         one_series = _target(shared, years[0])
         by_year = _organization("hot-chain", years)
         per_year = [_target(by_year, year) for year in years]
-        per_org = [_target(_organization(f"hot-org-{i}", [years[0]]), years[0]) for i in range(most)]
+        per_org = [
+            _target(_organization(f"hot-org-{i}", [years[0]]), years[0]) for i in range(most)
+        ]
         ctx.state["hotspot_targets"] = {
             "one series (counter and chain head)": lambda i: one_series,
             "one organization, a series each (chain head)": lambda i: per_year[i],

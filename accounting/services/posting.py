@@ -197,9 +197,7 @@ def voucher_create_posted(
         raise VoucherRejected(label, problems)
     assert period is not None
     poster = history_user(user)
-    two_statements = connection.vendor == "postgresql" and fits_two_statements(
-        voucher_input.lines
-    )
+    two_statements = connection.vendor == "postgresql" and fits_two_statements(voucher_input.lines)
     with transaction.atomic():
         now = timezone.now()
         voucher = Voucher(

@@ -168,9 +168,7 @@ def _write_sql(lines: int, with_history: bool) -> str:
     )
     head = _quote(LedgerChainHead._meta.db_table)
     return (
-        "WITH "
-        + ", ".join(parts)
-        + f" UPDATE {head} SET last_hash = %s WHERE organization_id = %s"
+        "WITH " + ", ".join(parts) + f" UPDATE {head} SET last_hash = %s WHERE organization_id = %s"
     )
 
 

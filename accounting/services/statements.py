@@ -23,7 +23,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-
 # psycopg's own default; posting asks for its statements to be prepared at once anyway.
 PREPARE_THRESHOLD = 5
 
@@ -40,7 +39,7 @@ def _prepared_cursor_class() -> type:
 
         def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
             kwargs["prepare"] = prepared_statements()
-            return super().execute(query, params, **kwargs)
+            return super().execute(query, params, **kwargs)  # type: ignore[misc]
 
     return PreparedCursor
 
@@ -67,7 +66,7 @@ def statement_cursor() -> Iterator[Any]:
         raw_connection.prepare_threshold = PREPARE_THRESHOLD
     with connection.wrap_database_errors:
         raw = _cursor_class[0](raw_connection)
-    cursor = connection._prepare_cursor(raw)
+    cursor = connection._prepare_cursor(raw)  # type: ignore[attr-defined]
     try:
         yield cursor
     finally:
