@@ -4,7 +4,7 @@ Posting locks two rows until it commits: the counter of the voucher's series (or
 voucher type × fiscal year), which keeps numbers gapless, and the organization's chain head,
 which keeps the hash chain in order. Concurrent posters of one series queue on both; posters of
 one organization in different series queue on the chain head only; posters of different
-organizations share neither. Each case runs N threads (one database connection each) posting
+organizations share neither. Each case runs N processes (one database connection each) posting
 2-line vouchers through `voucher_create_posted` for a fixed time, and reports vouchers per
 second and the p95 of the lock wait: the time of the statement that takes the two rows, less
 its median time with a single poster. PostgreSQL only (SQLite lets one writer in at a time).
@@ -12,8 +12,8 @@ its median time with a single poster. PostgreSQL only (SQLite lets one writer in
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,11 +104,12 @@ class PosterResult:
     error: str = ""
 
 
-def _poster(
-    target: Target, start: threading.Barrier, until: list[float], result: PosterResult
-) -> None:
+def _poster(target: Target, start: Any, seconds: float, results: Any, index: int) -> None:
+    """One poster, in a process of its own (as a server's workers are): once every poster is
+    connected, posts for `seconds`, then sends back its counts and timings."""
     takes: list[float] = []
     posts: list[float] = []
+    error = ""
 
     def time_take(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         if not sql.startswith(TAKE_STATEMENT):
@@ -119,43 +120,44 @@ def _poster(
         finally:
             takes.append((time.perf_counter() - before) * 1000)
 
+    serial = 0
     try:
         connection.ensure_connection()
         start.wait()
-        serial = 0
+        until = time.perf_counter() + seconds
         with connection.execute_wrapper(time_take):
-            while time.perf_counter() < until[0]:
+            while time.perf_counter() < until:
                 before = time.perf_counter()
                 voucher_create_posted(
                     organization=target.organization, voucher_input=_voucher(target, serial)
                 )
                 posts.append((time.perf_counter() - before) * 1000)
                 serial += 1
-        result.posted = serial
     except Exception as exc:  # reported in the figure's notes; the run goes on
-        result.error = f"{type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}"
     finally:
-        result.take_ms, result.post_ms = takes, posts
         connections.close_all()
+        results.put((index, PosterResult(serial, takes, posts, error)))
 
 
 def _run(targets: Callable[[int], Target], posters: int, seconds: float) -> list[PosterResult]:
-    results = [PosterResult() for _ in range(posters)]
-    until = [0.0]
-
-    def open_gate() -> None:
-        until[0] = time.perf_counter() + seconds
-
-    start = threading.Barrier(posters, action=open_gate)
-    threads = [
-        threading.Thread(target=_poster, args=(targets(i), start, until, results[i]))
+    """`posters` processes posting at once for `seconds`, each on its own connection."""
+    context = multiprocessing.get_context("fork")
+    # The children open their own connections; none may inherit this process's socket.
+    connections.close_all()
+    start = context.Barrier(posters + 1)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_poster, args=(targets(i), start, seconds, results, i))
         for i in range(posters)
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    for process in processes:
+        process.start()
+    start.wait()
+    collected = dict(results.get() for _ in processes)
+    for process in processes:
+        process.join()
+    return [collected[i] for i in range(posters)]
 
 
 def _p95(values: list[float]) -> float:

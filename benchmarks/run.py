@@ -71,8 +71,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--pg-server-side-binding",
         action="store_true",
-        help="experiment: PostgreSQL with server-side binding and prepared statements "
-        "(OPTIONS server_side_binding=True, prepare_threshold=5), not what settings.py uses",
+        help="experiment: every statement with server-side binding and prepared after 5 uses "
+        "(OPTIONS server_side_binding=True, prepare_threshold=5); settings.py does this for "
+        "posting's own statements only",
     )
     parser.add_argument(
         "--no-peer",
@@ -285,10 +286,12 @@ def main(argv: list[str] | None = None) -> int:
         results[VENDORS[db]] = medians(runs)
     report, all_constant = [], True
     if "postgres" in dbs:
-        binding = "server-side binding" if args.pg_server_side_binding else "client-side binding"
-        report.append(
-            f"PostgreSQL: {postgres_where()}, {binding} (settings.py's default: client-side)"
+        binding = (
+            "server-side binding throughout"
+            if args.pg_server_side_binding
+            else "posting's statements prepared (server-side binding), the rest client-side"
         )
+        report.append(f"PostgreSQL: {postgres_where()}, {binding}")
     for vendor, figures in results.items():
         report += ["", *detail_table(vendor, figures)]
     live = live_median(peer_runs)
