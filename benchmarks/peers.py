@@ -76,6 +76,16 @@ def hordak_python() -> Path | None:
     return python
 
 
+def _drop_database(name: str) -> None:
+    """The peer leaves its database behind; the bench does not."""
+    import psycopg
+
+    from benchmarks.databases import postgres_admin_url
+
+    with psycopg.connect(postgres_admin_url(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @dataclass(frozen=True)
 class LiveRun:
     w1_per_second: float | None
@@ -100,7 +110,10 @@ def hordak_run(*, python: Path, adapters: Path, socket_dir: str | None, quick: b
     ]
     if quick:
         command += ["--n-w1", "200", "--n-w2", "60"]
-    done = subprocess.run(command, env=env, cwd=adapters, capture_output=True, text=True)
+    try:
+        done = subprocess.run(command, env=env, cwd=adapters, capture_output=True, text=True)
+    finally:
+        _drop_database(f"bench_peer_hordak_{os.getpid()}")
     result = json.loads(done.stdout or "{}")
     workloads = result.get("workloads", {})
 
