@@ -7,7 +7,9 @@ one organization in different series queue on the chain head only; posters of di
 organizations share neither. Each case runs N processes (one database connection each) posting
 2-line vouchers through `voucher_create_posted` for a fixed time, and reports vouchers per
 second and the p95 of the lock wait: the time of the statement that takes the two rows, less
-its median time with a single poster. PostgreSQL only (SQLite lets one writer in at a time).
+its median time with a single poster. Afterwards every organization's chain is verified and
+every series checked gapless; the run fails otherwise. PostgreSQL only (SQLite lets one writer
+in at a time).
 """
 
 from __future__ import annotations
@@ -195,4 +197,26 @@ def hot_spots(ctx: BenchContext) -> list[Figure]:
                     ),
                 )
             )
+    _books_checked()
     return figures
+
+
+def _books_checked() -> None:
+    """Every organization the posters wrote to: chain clean, each series gapless."""
+    from django.db.models import Count, Max, Min
+
+    from accounting.models import Voucher
+    from accounting.services.verification import ledger_verify
+
+    for organization in Organization.objects.filter(slug__startswith="hot-"):
+        found = ledger_verify(organization=organization)
+        if not found.ok:
+            raise RuntimeError(f"verify_ledger after the hot spots: {found.summary()}")
+    series = (
+        Voucher.objects.filter(organization__slug__startswith="hot-", sequence__isnull=False)
+        .values("organization", "voucher_type", "fiscal_year")
+        .annotate(count=Count("id"), first=Min("sequence"), last=Max("sequence"))
+    )
+    for row in series:
+        if (row["first"], row["last"]) != (1, row["count"]):
+            raise RuntimeError(f"numbering has a gap or a repeat after the hot spots: {row}")

@@ -301,3 +301,38 @@ def posting_levers(ctx: BenchContext) -> list[Figure]:
         )
         for name in variants
     ]
+
+
+@benchmark("W verify_ledger after the workloads", group="posting")
+def verify_after(ctx: BenchContext) -> list[Figure]:
+    """The books the workloads left, checked: the whole hash chain recomputed from the stored
+    rows (`ledger_verify`, what the `verify_ledger` command runs), and every series numbered
+    1, 2, 3 … without a gap or a repeat. The run fails if either does not hold."""
+    from django.db.models import Count, Max, Min
+
+    from accounting.models import Voucher
+    from accounting.services.verification import ledger_verify
+
+    b = books(ctx)
+    started = time.perf_counter()
+    found = ledger_verify(organization=b.organization)
+    seconds = time.perf_counter() - started
+    if not found.ok:
+        raise RuntimeError(f"verify_ledger after the workloads: {found.summary()}")
+    series = (
+        Voucher.objects.filter(organization=b.organization, sequence__isnull=False)
+        .values("voucher_type", "fiscal_year")
+        .annotate(count=Count("id"), first=Min("sequence"), last=Max("sequence"))
+    )
+    for row in series:
+        if (row["first"], row["last"]) != (1, row["count"]):
+            raise RuntimeError(f"numbering has a gap or a repeat: {row}")
+    return [
+        Figure(
+            benchmark="W verify_ledger after the workloads",
+            unit_count=found.vouchers_checked,
+            seconds=seconds,
+            samples_ms=[seconds * 1000],
+            notes=f"chain clean, {len(series)} series gapless",
+        )
+    ]
