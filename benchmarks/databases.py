@@ -22,6 +22,11 @@ def postgres_admin_url() -> str:
     return os.environ.get("BENCH_POSTGRES_URL", default)
 
 
+def postgres_host() -> str | None:
+    """The host (or socket directory) of the benchmark server, for a peer to use the same."""
+    return unquote(urlsplit(postgres_admin_url()).hostname or "") or None
+
+
 def postgres_where() -> str:
     """The server the PostgreSQL runs use, for the report (no password)."""
     parts = urlsplit(postgres_admin_url())

@@ -109,7 +109,9 @@ def count_queries(action: Callable[[], object]) -> tuple[int, dict[str, int]]:
     """
     with CaptureQueriesContext(connection) as captured:
         action()
-    kinds = Counter(q["sql"].split(None, 1)[0].upper() for q in captured.captured_queries)
+    # Statements bound on the server are logged by Django as "QUERY = '<sql>' - PARAMS = …".
+    texts = [q["sql"].removeprefix("QUERY = '") for q in captured.captured_queries]
+    kinds = Counter(text.split(None, 1)[0].upper() for text in texts)
     if kinds["COMMIT"] and not kinds["BEGIN"]:
         kinds["BEGIN"] += kinds["COMMIT"]
     return sum(kinds.values()), dict(sorted(kinds.items()))
@@ -247,5 +249,90 @@ def w3_post_of_draft(ctx: BenchContext) -> list[Figure]:
             queries=queries,
             query_kinds=kinds,
             lines=1000,
+        )
+    ]
+
+
+@benchmark("P posting levers, 2 lines", group="posting")
+def posting_levers(ctx: BenchContext) -> list[Figure]:
+    """What each lever of PostgreSQL posting gains, W1's shape, in rounds on one connection:
+    the statement-per-table way (13 statements), the two statements sent unnamed, and the
+    two statements prepared (what `voucher_create_posted` does). PostgreSQL only."""
+    if ctx.vendor != "postgresql":
+        return []
+    from django.conf import settings
+
+    from accounting.services import posting
+
+    b = books(ctx)
+    per_round = ctx.scaled(200, 60)
+    variants: dict[str, tuple[bool, bool]] = {
+        "P statement per table, 2 lines": (False, False),
+        "P two statements, unprepared, 2 lines": (True, False),
+        "P two statements, prepared, 2 lines": (True, True),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    seconds: dict[str, float] = dict.fromkeys(variants, 0.0)
+    queries: dict[str, int] = {}
+    fits = posting.fits_two_statements
+    prepared = getattr(settings, "ACCOUNTING_PREPARED_STATEMENTS", True)
+    try:
+        for _ in range(3):
+            for name, (two, prepare) in variants.items():
+                posting.fits_two_statements = fits if two else (lambda lines: False)  # type: ignore[assignment]
+                settings.ACCOUNTING_PREPARED_STATEMENTS = prepare
+                inputs = [_payment(b, 1) for _ in range(per_round)]
+                spent, times = _timed(inputs, _create_posted(b))
+                seconds[name] += spent
+                samples[name] += times
+                queries[name], _ = count_queries(lambda: _create_posted(b)(_payment(b, 1)))
+    finally:
+        posting.fits_two_statements = fits  # type: ignore[assignment]
+        settings.ACCOUNTING_PREPARED_STATEMENTS = prepared
+    return [
+        Figure(
+            benchmark=name,
+            unit_count=per_round * 3,
+            seconds=seconds[name],
+            samples_ms=samples[name],
+            queries=queries[name],
+            lines=2,
+            notes="3 interleaved rounds",
+        )
+        for name in variants
+    ]
+
+
+@benchmark("W verify_ledger after the workloads", group="posting")
+def verify_after(ctx: BenchContext) -> list[Figure]:
+    """The books the workloads left, checked: the whole hash chain recomputed from the stored
+    rows (`ledger_verify`, what the `verify_ledger` command runs), and every series numbered
+    1, 2, 3 … without a gap or a repeat. The run fails if either does not hold."""
+    from django.db.models import Count, Max, Min
+
+    from accounting.models import Voucher
+    from accounting.services.verification import ledger_verify
+
+    b = books(ctx)
+    started = time.perf_counter()
+    found = ledger_verify(organization=b.organization)
+    seconds = time.perf_counter() - started
+    if not found.ok:
+        raise RuntimeError(f"verify_ledger after the workloads: {found.summary()}")
+    series = (
+        Voucher.objects.filter(organization=b.organization, sequence__isnull=False)
+        .values("voucher_type", "fiscal_year")
+        .annotate(count=Count("id"), first=Min("sequence"), last=Max("sequence"))
+    )
+    for row in series:
+        if (row["first"], row["last"]) != (1, row["count"]):
+            raise RuntimeError(f"numbering has a gap or a repeat: {row}")
+    return [
+        Figure(
+            benchmark="W verify_ledger after the workloads",
+            unit_count=found.vouchers_checked,
+            seconds=seconds,
+            samples_ms=[seconds * 1000],
+            notes=f"chain clean, {len(series)} series gapless",
         )
     ]

@@ -26,8 +26,22 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.databases import VENDORS, DatabaseUnavailable, fresh_database, postgres_where
-from benchmarks.peers import peers_on
+from benchmarks.databases import (
+    VENDORS,
+    DatabaseUnavailable,
+    fresh_database,
+    postgres_host,
+    postgres_where,
+)
+from benchmarks.peers import (
+    LiveRun,
+    PeerFigures,
+    hordak_python,
+    hordak_run,
+    live_median,
+    peers_dir,
+    peers_on,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_TITLES = {"sqlite": "SQLite (WAL)", "postgresql": "PostgreSQL"}
@@ -57,8 +71,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--pg-server-side-binding",
         action="store_true",
-        help="experiment: PostgreSQL with server-side binding and prepared statements "
-        "(OPTIONS server_side_binding=True, prepare_threshold=5), not what settings.py uses",
+        help="experiment: every statement with server-side binding and prepared after 5 uses "
+        "(OPTIONS server_side_binding=True, prepare_threshold=5); settings.py does this for "
+        "posting's own statements only",
+    )
+    parser.add_argument(
+        "--no-peer",
+        action="store_true",
+        help="do not run django-hordak beside ours on PostgreSQL (it runs after each of our "
+        "PostgreSQL runs when the peer adapters are found: BENCH_PEERS_DIR or ../shared/peers)",
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -155,15 +176,18 @@ def detail_table(vendor: str, figures: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
-def peer_table(vendor: str, figures: dict[str, dict[str, Any]]) -> list[str]:
-    """Our figures beside each peer's on the same database; ratio > 1 means we are ahead."""
+def peer_table(
+    vendor: str, figures: dict[str, dict[str, Any]], live: PeerFigures | None = None
+) -> list[str]:
+    """Our figures beside each peer's on the same database; ratio > 1 means we are ahead.
+    `live` is a peer measured in this run; the others are BENCHMARKS.md's figures."""
     w1 = figures.get("W1 create+post, 2 lines")
     w2 = figures.get("W2 create+post, 14 lines")
     w3 = figures.get("W3 create+post, 1,000 lines")
-    peers = peers_on(vendor)
+    peers = ([live] if live and live.vendor == vendor else []) + peers_on(vendor)
     if not (w1 or w2 or w3) or not peers:
         return []
-    width = 30
+    width = 32
     header = f"  {'':<24} {'ours':>12}" + "".join(f" | {p.peer:>{width}}" for p in peers)
     out = [f"{DB_TITLES[vendor]}: ours beside the peers (ratio > 1: ours is ahead)", header]
 
@@ -220,6 +244,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results: dict[str, dict[str, dict[str, Any]]] = {}
+    peer_runs: list[LiveRun] = []
+    adapters = peers_dir()
+    with_peer = (
+        "postgres" in dbs
+        and not args.no_peer
+        and (not args.only or any(p.upper().startswith("W") for p in args.only))
+    )
+    peer_python = hordak_python() if with_peer and adapters else None
+    if with_peer and peer_python is None:
+        print(
+            "django-hordak is not run beside ours: no peer adapters (BENCH_PEERS_DIR) or it "
+            "did not install; the peer table shows BENCHMARKS.md's figures only.",
+            file=sys.stderr,
+        )
     for db in dbs:
         runs = []
         for run in range(1, args.runs + 1):
@@ -230,6 +268,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             try:
                 runs.append(run_once(db, run, args))
+                if db == "postgres" and peer_python and adapters:
+                    print(f"postgres: django-hordak, run {run} ...", file=sys.stderr, flush=True)
+                    peer_runs.append(
+                        hordak_run(
+                            python=peer_python,
+                            adapters=adapters,
+                            socket_dir=postgres_host(),
+                            quick=args.quick,
+                        )
+                    )
             except DatabaseUnavailable as exc:
                 print(
                     f"PostgreSQL at {postgres_where()} does not answer ({exc}). Start it "
@@ -241,14 +289,17 @@ def main(argv: list[str] | None = None) -> int:
         results[VENDORS[db]] = medians(runs)
     report, all_constant = [], True
     if "postgres" in dbs:
-        binding = "server-side binding" if args.pg_server_side_binding else "client-side binding"
-        report.append(
-            f"PostgreSQL: {postgres_where()}, {binding} (settings.py's default: client-side)"
+        binding = (
+            "server-side binding throughout"
+            if args.pg_server_side_binding
+            else "posting's statements prepared (server-side binding), the rest client-side"
         )
+        report.append(f"PostgreSQL: {postgres_where()}, {binding}")
     for vendor, figures in results.items():
         report += ["", *detail_table(vendor, figures)]
+    live = live_median(peer_runs)
     for vendor, figures in results.items():
-        table = peer_table(vendor, figures)
+        table = peer_table(vendor, figures, live)
         if table:
             report += ["", *table]
     report.append("")

@@ -132,6 +132,10 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["config.db_router.ReportReplicaRouter"]
+# Posting's own statements are prepared on PostgreSQL (accounting/services/statements.py). 0 for
+# a connection pooler that cannot keep prepared statements (PgBouncer before 1.21, or without
+# max_prepared_statements): they are then sent unnamed, still with server-side binding.
+ACCOUNTING_PREPARED_STATEMENTS = os.environ.get("DJANGO_DB_PREPARED_STATEMENTS", "1") != "0"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

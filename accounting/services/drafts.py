@@ -104,31 +104,24 @@ def voucher_lines_create(
 
 
 # The columns posting writes, in the order of the values `_lines_insert` sends.
-_LINE_FIELDS = ("voucher", "order", "account", "debit", "credit", "description", "party", "data")
+LINE_FIELDS = ("voucher", "order", "account", "debit", "credit", "description", "party", "data")
 
 
 @lru_cache(maxsize=64)
-def _lines_insert_sql(rows: int) -> str:
+def lines_insert_sql(rows: int) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(column_of(VoucherLine, name)) for name in _LINE_FIELDS)
-    row = "(" + ", ".join(["%s"] * len(_LINE_FIELDS)) + ")"
+    columns = ", ".join(quote(column_of(VoucherLine, name)) for name in LINE_FIELDS)
+    row = "(" + ", ".join(["%s"] * len(LINE_FIELDS)) + ")"
     return (
         f"INSERT INTO {quote(VoucherLine._meta.db_table)} ({columns})"
         f" VALUES {', '.join([row] * rows)}"
     )
 
 
-def _lines_insert(voucher: Voucher, lines: Sequence[LineInput]) -> None:
-    """The lines as one multi-row INSERT, numbered from 1 in the order given.
-
-    Hand-written rather than bulk_create: the ORM builds a model instance and prepares every
-    field of every row in Python, which for a 1,000-line voucher costs more than the database's
-    own work. Values are what bulk_create would send: the amounts are already exact Decimals
-    and the JSON column is prepared by its field.
-    """
+def lines_insert_values(voucher: Voucher, lines: Sequence[LineInput]) -> list[Any]:
+    """The parameters of the lines' INSERT, row after row in the order of `LINE_FIELDS`."""
     data_field = VoucherLine._meta.get_field("data")
     assert isinstance(data_field, Field)
-    width = len(_LINE_FIELDS)
     params: list[Any] = []
     for number, line in enumerate(lines, start=1):
         params += (
@@ -141,12 +134,25 @@ def _lines_insert(voucher: Voucher, lines: Sequence[LineInput]) -> None:
             line.party_id,
             data_field.get_db_prep_save(line.data, connection),
         )
+    return params
+
+
+def _lines_insert(voucher: Voucher, lines: Sequence[LineInput]) -> None:
+    """The lines as one multi-row INSERT, numbered from 1 in the order given.
+
+    Hand-written rather than bulk_create: the ORM builds a model instance and prepares every
+    field of every row in Python, which for a 1,000-line voucher costs more than the database's
+    own work. Values are what bulk_create would send: the amounts are already exact Decimals
+    and the JSON column is prepared by its field.
+    """
+    width = len(LINE_FIELDS)
+    params = lines_insert_values(voucher, lines)
     # SQLite caps the parameters of one statement (250,000 on Debian, 32,766 by default).
     per_statement = (connection.features.max_query_params or len(params) or 1) // width or 1
     with connection.cursor() as cursor:
         for first in range(0, len(lines), per_statement):
             chunk = params[first * width : (first + per_statement) * width]
-            cursor.execute(_lines_insert_sql(len(chunk) // width), chunk)
+            cursor.execute(lines_insert_sql(len(chunk) // width), chunk)
 
 
 def voucher_draft_create(

@@ -21,6 +21,7 @@ from accounting.models import (
     VoucherLine,
 )
 from accounting.services.checks import TWO_PLACES, AccountFacts, LineFacts
+from accounting.services.statements import statement_cursor
 
 
 @lru_cache(maxsize=128)
@@ -41,7 +42,7 @@ def account_facts_for(
     if not account_ids:
         return {}
     ids = sorted(account_ids)
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_account_facts_sql(len(ids)), ids)
         rows = cursor.fetchall()
     return {
@@ -69,7 +70,7 @@ _FISCAL_YEAR_COLUMNS = ("id", "organization_id", "code", "start_date", "end_date
 
 def period_for(*, organization_id: int, on: date) -> AccountingPeriod | None:
     """The accounting period a date falls in, with its fiscal year; None if it is in no year."""
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_period_sql(), [organization_id, on, on])
         row = cursor.fetchone()
     if row is None:
@@ -104,7 +105,7 @@ def _amount(text: str) -> Decimal:
 
 def stored_line_facts(voucher: Voucher) -> list[LineFacts]:
     """A stored voucher's lines with the facts of their accounts, in one query."""
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_line_facts_sql(), [voucher.pk])
         rows = cursor.fetchall()
     return [

@@ -78,7 +78,10 @@ def _historical_model(model: type[Model]) -> Any:
 
 
 @cache
-def _history_copy_sql(model: type[Model], key: str) -> str:
+def history_insert_sql(model: type[Model], source: str) -> str:
+    """`INSERT INTO <model's history table> … SELECT … FROM <source>`: a history row for every
+    row of `source` (the model's table, or a statement's RETURNING in a WITH clause), taking the
+    four stamp values of `history_stamp` as parameters."""
     historical = _historical_model(model)
     quote = connection.ops.quote_name
     tracked = ", ".join(quote(f.column) for f in historical.tracked_fields)
@@ -88,9 +91,37 @@ def _history_copy_sql(model: type[Model], key: str) -> str:
     )
     return (
         f"INSERT INTO {quote(historical._meta.db_table)} ({tracked}, {stamp})"
-        f" SELECT {tracked}, %s, %s, %s, %s FROM {quote(model._meta.db_table)}"
-        f" WHERE {quote(column_of(model, key))} = %s"
+        f" SELECT {tracked}, %s, %s, %s, %s FROM {source}"
     )
+
+
+@cache
+def _history_copy_sql(model: type[Model], key: str) -> str:
+    quote = connection.ops.quote_name
+    return (
+        history_insert_sql(model, quote(model._meta.db_table))
+        + f" WHERE {quote(column_of(model, key))} = %s"
+    )
+
+
+def history_enabled() -> bool:
+    return bool(getattr(settings, "SIMPLE_HISTORY_ENABLED", True))
+
+
+def history_stamp(
+    *,
+    user: User,
+    when: datetime | None = None,
+    history_type: str = "+",
+    change_reason: str | None = None,
+) -> list[Any]:
+    """The stamp values of a history row, in the order `history_insert_sql` takes them."""
+    return [
+        connection.ops.adapt_datetimefield_value(when or timezone.now()),
+        getattr(history_user(user), "pk", None),
+        change_reason,
+        history_type,
+    ]
 
 
 def column_of(model: type[Model], name: str) -> str:
@@ -115,14 +146,11 @@ def history_rows_copy(
     The rows are what django-simple-history writes: the stored values of every tracked field,
     stamped with date, user, change reason and type ("+" created, "~" changed, "-" deleted).
     """
-    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+    if not history_enabled():
         return
-    stamp = [
-        connection.ops.adapt_datetimefield_value(when or timezone.now()),
-        getattr(history_user(user), "pk", None),
-        change_reason,
-        history_type,
-    ]
+    stamp = history_stamp(
+        user=user, when=when, history_type=history_type, change_reason=change_reason
+    )
     with connection.cursor() as cursor:
         cursor.execute(_history_copy_sql(model, key), [*stamp, value])
 

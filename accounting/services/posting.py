@@ -40,6 +40,7 @@ from accounting.services.facts import period_for, stored_line_facts
 from accounting.services.history import history_user, voucher_save_with_history
 from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.numbering import number_take
+from accounting.services.posting_postgres import fits_two_statements, voucher_write_posted
 
 
 @cache
@@ -185,7 +186,8 @@ def voucher_create_posted(
     take the number, insert the voucher and its history row, the lines and theirs, the ledger
     entries (reading back what was written), take the chain head, move it, store the voucher's
     link, COMMIT: the same for any number of lines (one more read when the voucher names
-    parties).
+    parties). On PostgreSQL the writes are two statements (`posting_postgres`): the counter
+    and the chain head taken in one, everything else written in the other.
     """
     label = f"New {voucher_input.voucher_type.code} voucher dated {voucher_input.date.isoformat()}"
     problems, period = _new_voucher_problems(
@@ -195,17 +197,13 @@ def voucher_create_posted(
         raise VoucherRejected(label, problems)
     assert period is not None
     poster = history_user(user)
+    two_statements = connection.vendor == "postgresql" and fits_two_statements(voucher_input.lines)
     with transaction.atomic():
-        sequence, number = number_take(
-            voucher_type=voucher_input.voucher_type, fiscal_year=period.fiscal_year
-        )
         now = timezone.now()
         voucher = Voucher(
             organization=organization,
             voucher_type=voucher_input.voucher_type,
             fiscal_year=period.fiscal_year,
-            sequence=sequence,
-            number=number,
             date=voucher_input.date,
             reference=voucher_input.reference,
             narration=voucher_input.narration,
@@ -221,6 +219,18 @@ def voucher_create_posted(
             posted_by=poster,
             posted_at=now,
             reversal_of=reversal_of,
+        )
+        if two_statements:
+            voucher_write_posted(
+                voucher=voucher,
+                fiscal_year=period.fiscal_year,
+                lines=voucher_input.lines,
+                user=user,
+                when=now,
+            )
+            return voucher
+        voucher.sequence, voucher.number = number_take(
+            voucher_type=voucher_input.voucher_type, fiscal_year=period.fiscal_year
         )
         voucher_save_with_history(voucher, user=user, when=now)
         voucher_lines_create(voucher, voucher_input.lines, user=user, when=now)

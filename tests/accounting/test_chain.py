@@ -12,7 +12,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from accounting.models import CHAIN_GENESIS, LedgerChainHead, LedgerEntry, Voucher
-from accounting.services import chain, posting
+from accounting.services import chain, posting, posting_postgres
 from accounting.services.chain import ChainContent, ChainLine, chain_hash, ledger_rows_in_order
 from accounting.services.drafts import voucher_approve, voucher_draft_create, voucher_submit
 from accounting.services.posting import voucher_create_posted, voucher_post, voucher_reverse
@@ -198,7 +198,10 @@ def test_a_posting_that_fails_after_taking_its_place_gives_the_place_back(books,
     def fail(voucher):
         raise RuntimeError("lost connection")
 
+    # After the head is taken: storing the link (statement by statement), or hashing between
+    # taking the place and writing (PostgreSQL's two statements).
     monkeypatch.setattr(posting, "chain_link_save", fail)
+    monkeypatch.setattr(posting_postgres, "chain_hash", lambda *args, **kwargs: fail(None))
     with pytest.raises(RuntimeError):
         post(books, ("5200", "2.00", ""), ("1120", "", "2.00"))
     monkeypatch.undo()

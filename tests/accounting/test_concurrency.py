@@ -22,7 +22,7 @@ from accounting.models import (
     VoucherStatus,
     VoucherType,
 )
-from accounting.services import posting
+from accounting.services import posting, posting_postgres
 from accounting.services.checks import VoucherRejected
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.posting import voucher_create_posted, voucher_post
@@ -220,7 +220,17 @@ def test_a_poster_waits_while_another_holds_the_chain_head(books, monkeypatch):
             release.wait(timeout=10)
         store_link(voucher)
 
+    hash_link = posting_postgres.chain_hash
+    journal = VoucherType.objects.get(organization=books.organization, code="JV")
+
+    def hash_slowly(content, **kwargs):
+        if content.voucher_type_id == journal.pk:  # the same, between PostgreSQL's statements
+            holding.set()
+            release.wait(timeout=10)
+        return hash_link(content, **kwargs)
+
     monkeypatch.setattr(posting, "chain_link_save", store_slowly)
+    monkeypatch.setattr(posting_postgres, "chain_hash", hash_slowly)
 
     def work(i: int) -> None:
         code = "JV" if i == 0 else "PV"  # two series: no shared counter

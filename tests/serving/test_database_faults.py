@@ -23,7 +23,9 @@ def test_a_post_the_database_fails_under_says_nothing_was_posted(client, books, 
     def unavailable(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
+    # Statement by statement (SQLite), or the write of PostgreSQL's two statements.
     monkeypatch.setattr(posting, "_ledger_entries_create", unavailable)
+    monkeypatch.setattr(posting, "voucher_write_posted", unavailable)
     response = client.post(post_new_url("JV"), form_data("JV", {}, LINES, "post"))
     assert response.status_code == 503
     body = response.content.decode()

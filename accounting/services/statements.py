@@ -1,0 +1,73 @@
+"""A cursor for posting's own hand-written statements: on PostgreSQL, planned once per connection.
+
+Posting sends the same few statements for every voucher (the facts it checks, the counter and
+chain head, the write). Planning them is most of what the server spends on a small voucher, so
+on PostgreSQL they go through a server-side binding cursor that prepares each statement on
+first use: the query travels as `$1, $2 …` with its parameters apart, and PostgreSQL keeps the
+plan for the connection's life. The rest of the application keeps Django's default
+(client-side binding, nothing prepared).
+
+The cursor is wrapped the way Django wraps its own, so query logging, `execute_wrapper` and
+the translation of database errors apply. `ACCOUNTING_PREPARED_STATEMENTS = False` (the
+environment's DJANGO_DB_PREPARED_STATEMENTS=0) keeps server-side binding but sends every
+statement unnamed, for a connection pooler that cannot keep prepared statements (PgBouncer
+before 1.21, or without `max_prepared_statements`); docs/DEPLOYMENT.md says which to choose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+# psycopg's own default; posting asks for its statements to be prepared at once anyway.
+PREPARE_THRESHOLD = 5
+
+
+def prepared_statements() -> bool:
+    return bool(getattr(settings, "ACCOUNTING_PREPARED_STATEMENTS", True))
+
+
+def _prepared_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        """Server-side binding; prepared on first use unless the setting says otherwise."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            kwargs["prepare"] = prepared_statements()
+            return super().execute(query, params, **kwargs)  # type: ignore[misc]
+
+    return PreparedCursor
+
+
+_cursor_class: list[type] = []
+
+
+@contextmanager
+def statement_cursor() -> Iterator[Any]:
+    """A cursor for one of posting's statements (see the module's docstring)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    if not _cursor_class:
+        _cursor_class.append(_prepared_cursor_class())
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw_connection = connection.connection
+    if raw_connection.prepare_threshold is None and prepared_statements():
+        # Django opens connections with preparing switched off, which also refuses an
+        # explicit prepare=True. Its own cursors bind on the client and never prepare, so
+        # this reaches posting's statements only.
+        raw_connection.prepare_threshold = PREPARE_THRESHOLD
+    with connection.wrap_database_errors:
+        raw = _cursor_class[0](raw_connection)
+    cursor = connection._prepare_cursor(raw)  # type: ignore[attr-defined]
+    try:
+        yield cursor
+    finally:
+        cursor.close()
