@@ -1,14 +1,13 @@
 """The manual's walkthrough of configuring a voucher type, screenshots and video (`make docs`).
 
-Written against the configuration admin as it is (voucher_config/admin.py and
-templates/admin/voucher_config/vouchertypeconfig/): the list of configurations, the change form
-with the JSON definition, "Versions and diffs" and "Preview form". When the editor changes, this
-module is the one to adapt; the manual page is docs/manual/configuring-voucher-types.md.
+Written against the configuration editor (voucher_config/admin.py, voucher_config/editor/,
+static/js/config_editor.js): the list of configurations, the structured editor, "Versions and
+restore" and "Preview saved version". When the editor changes, this module is the one to adapt;
+the manual page is docs/manual/configuring-voucher-types.md.
 """
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -24,13 +23,12 @@ NEW_LABEL = "Supplier's reference"
 REASON = "Label the reference as suppliers write it"
 
 
-def relabel_reference(definition: str) -> str:
-    """The payment type's definition with its Reference field relabelled."""
-    data = json.loads(definition)
-    fields = [field for field in data["header_fields"] if field["key"] == "reference"]
-    assert fields, "the payment type has no reference field"
-    fields[0]["label"] = NEW_LABEL
-    return json.dumps(data, indent=2, ensure_ascii=False)
+def reference_label_control(page: Page) -> str:
+    """The editor's label control of the payment type's Reference field."""
+    config = VoucherTypeConfig.objects.get(voucher_type__code="PV")
+    keys = [field["key"] for field in config.definition["header_fields"]]
+    assert "reference" in keys, "the payment type has no reference field"
+    return f"#cfg-header_fields-{keys.index('reference')}-label"
 
 
 def configure_payment_type(page: Page, step=lambda title: None, pause=lambda: None) -> None:
@@ -42,29 +40,18 @@ def configure_payment_type(page: Page, step=lambda title: None, pause=lambda: No
     shoot(page, "config-list", payment)
     pause()
 
-    step("Change the payment type's definition")
+    step("Change the Reference field's label")
+    label = reference_label_control(page)
     payment.click()
-    definition = page.get_by_label("Definition")
-    expect(definition).to_be_visible()
+    expect(page.locator("#config-editor-body")).to_be_visible()
     before = VoucherTypeConfig.objects.get(voucher_type__code="PV").version
-    definition.fill(relabel_reference(definition.input_value()))
-    page.get_by_label("Change reason").fill(REASON)
-    # Scroll the definition to the changed label, so that the picture shows the change.
-    definition.evaluate(
-        """(area, label) => {
-            const line = area.value.slice(0, area.value.indexOf(label)).split("\\n").length;
-            area.scrollTop = Math.max(0, (line - 8) * parseFloat(getComputedStyle(area).lineHeight));
-        }""",
-        NEW_LABEL,
-    )
+    page.locator(label).fill(NEW_LABEL)
+    page.locator(label).press("Tab")
+    reason = page.get_by_label("Reason for the change")
+    reason.fill(REASON)
+    page.locator(label).scroll_into_view_if_needed()
     pause()
-    shoot(
-        page,
-        "config-edit",
-        definition,
-        page.get_by_label("Change reason"),
-        of=page.locator("#vouchertypeconfig_form"),
-    )
+    shoot(page, "config-edit", page.locator(label), reason)
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("changed successfully")
     config = VoucherTypeConfig.objects.get(voucher_type__code="PV")
@@ -72,17 +59,17 @@ def configure_payment_type(page: Page, step=lambda title: None, pause=lambda: No
     pause()
 
     step("Compare the versions")
-    page.get_by_role("link", name="Versions and diffs").click()
+    page.get_by_role("link", name="Versions and restore").click()
     expect(page.locator("body")).to_contain_text(REASON)
     expect(page.locator("body")).to_contain_text(NEW_LABEL)
     shoot(page, "config-versions", page.get_by_text(REASON).first, full_page=True)
     pause()
 
-    step("Preview the form")
+    step("Preview the entry screen")
     page.go_back()
-    page.get_by_role("link", name="Preview form").click()
-    expect(page.get_by_text(NEW_LABEL).first).to_be_visible()
-    shoot(page, "config-preview", page.get_by_text(NEW_LABEL).first, full_page=True)
+    page.get_by_role("link", name="Preview saved version").click()
+    expect(page.get_by_label(NEW_LABEL)).to_be_visible()
+    shoot(page, "config-preview", page.get_by_label(NEW_LABEL), full_page=True)
     pause()
 
     step("The entry screen uses the new version")
