@@ -57,7 +57,7 @@ def screen_of_path(*, organization: Organization, path: str) -> Screen:
         )
     elif "pk" in kwargs and match.url_name in VOUCHER_PAGES:
         type_code = (
-            Voucher.objects.filter(organization=organization, pk=kwargs.get("pk"))
+            Voucher.objects.filter(organization=organization, pk=int(kwargs["pk"]))
             .values_list("voucher_type__code", flat=True)
             .first()
             or ""

@@ -23,7 +23,13 @@ class FeedbackForm(forms.Form):
     path = forms.CharField(max_length=300, required=False, widget=forms.HiddenInput)
     channel = forms.CharField(max_length=20, required=False, widget=forms.HiddenInput)
     voucher_type = forms.CharField(max_length=10, required=False, widget=forms.HiddenInput)
-    load_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    load_ms = forms.CharField(max_length=12, required=False, widget=forms.HiddenInput)
+
+    def clean_load_ms(self) -> int | None:
+        """The page's load time, or None when the browser could not measure it: a missing or
+        odd value is no reason to lose the message."""
+        value = str(self.cleaned_data.get("load_ms") or "").strip()
+        return int(value) if value.isdigit() else None
 
 
 class FeedbackFilterForm(forms.Form):

@@ -185,7 +185,7 @@ def usage_rows(*, organization: Organization, window: UsageWindow) -> list[Usage
     return sorted(rows.values(), key=lambda r: (r.voucher_type, r.channel))
 
 
-USAGE_CSV_HEADER = [
+USAGE_CSV_HEADER: list[object] = [
     "voucher_type",
     "channel",
     "vouchers_entered",

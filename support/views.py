@@ -243,5 +243,3 @@ def usage(request: OrganizationRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     return render(request, "support/usage.html", {"window": window, "rows": rows})
-
-

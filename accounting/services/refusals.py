@@ -3,8 +3,6 @@ message, written after the refused transaction rolled back, for support and the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from django.db import transaction
 from django.utils import timezone
 
