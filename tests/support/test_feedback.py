@@ -67,7 +67,11 @@ def test_feedback_from_a_voucher_page_names_its_type_read_on_the_server(books, c
         {"message": "Why is it JV?", "path": f"/vouchers/{voucher.pk}/", "voucher_type": "XX"},
     )
     feedback = Feedback.objects.get()
-    assert (feedback.screen, feedback.voucher_type, feedback.channel) == ("voucher-detail", "JV", "")
+    assert (feedback.screen, feedback.voucher_type, feedback.channel) == (
+        "voucher-detail",
+        "JV",
+        "",
+    )
 
 
 def test_what_the_page_claims_is_kept_only_when_it_is_true(books, other_books, client, clerk):
@@ -105,7 +109,7 @@ def test_without_script_the_feedback_page_names_the_page_it_came_from(books, cli
 
 def test_every_page_carries_the_keyboard_reachable_feedback_control(books, client, clerk):
     html = client.get(reverse("home")).content.decode()
-    assert 'data-feedback-open' in html and ">Send feedback</a>" in html
+    assert "data-feedback-open" in html and ">Send feedback</a>" in html
     assert '<dialog id="feedback-dialog"' in html
     assert "<script>" not in html and " style=" not in html
 
