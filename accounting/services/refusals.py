@@ -3,13 +3,17 @@ message, written after the refused transaction rolled back, for support and the 
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounting.models import EntryChannel, EntryRefusal, Organization, Voucher, VoucherType
 from accounting.services.checks import Problem, VoucherRejected
 from accounting.services.entry_rules import EntryAction, EntryRefused
 from accounting.services.inputs import User
+
+logger = logging.getLogger(__name__)
 
 # A voucher with every line wrong names each line; a few rows tell support all they need.
 MAX_ROWS_PER_REFUSAL = 20
@@ -40,9 +44,10 @@ def entry_refusal_record(
     """Writes the rules `refusal` names, one row each; nothing for a channel not recorded.
 
     Called once the refused entry's own transaction has rolled back, so the record is its own
-    small write and survives the refusal.
+    small write and survives the refusal. A record that cannot be written (a caller's
+    transaction already broken, the database gone) is logged and never hides the refusal itself.
     """
-    if channel not in RECORDED_CHANNELS:
+    if channel not in RECORDED_CHANNELS or transaction.get_connection().needs_rollback:
         return []
     now = timezone.now()
     user_id = user.pk if user is not None and user.is_authenticated else None
@@ -60,5 +65,9 @@ def entry_refusal_record(
         )
         for problem in refusal_problems(refusal)[:MAX_ROWS_PER_REFUSAL]
     ]
-    with transaction.atomic():
-        return EntryRefusal.objects.bulk_create(rows)
+    try:
+        with transaction.atomic():
+            return EntryRefusal.objects.bulk_create(rows)
+    except DatabaseError:
+        logger.exception("the refusal of a %s entry could not be recorded", voucher_type.code)
+        return []

@@ -134,3 +134,44 @@ def test_opening_an_entry_page_writes_no_refusal_and_no_timing(
     ]
     assert writes == []
     assert EntryRefusal.objects.count() == 0 and EntryTiming.objects.count() == 0
+
+
+def test_a_record_that_cannot_be_written_never_hides_the_refusal(books, monkeypatch, caplog):
+    from django.db import DatabaseError
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(EntryRefusal.objects, "bulk_create", broken)
+    user = books.member(Role.ACCOUNTANT)
+    with pytest.raises(VoucherRejected):
+        voucher_enter(
+            organization=books.organization,
+            membership=Membership.objects.get(user=user),
+            user=user,
+            action=EntryAction.POST,
+            voucher_input=unbalanced(books, EntryChannel.CONFIG),
+        )
+    assert "could not be recorded" in caplog.text
+
+
+def test_posting_a_stored_draft_as_it_stands_is_recorded_under_its_channel(books):
+    from accounting.services.drafts import voucher_draft_create
+
+    user = books.member(Role.ACCOUNTANT)
+    draft = voucher_draft_create(
+        organization=books.organization,
+        voucher_input=unbalanced(books, EntryChannel.LEGACY),
+        user=user,
+    )
+    with pytest.raises(VoucherRejected):
+        voucher_enter(
+            organization=books.organization,
+            membership=Membership.objects.get(user=user),
+            user=user,
+            action=EntryAction.POST,
+            voucher_input=None,
+            voucher=draft,
+        )
+    refusal = EntryRefusal.objects.get()
+    assert (refusal.voucher, refusal.channel, refusal.rule) == (draft, "legacy", "balanced")
