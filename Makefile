@@ -98,7 +98,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	DJANGO_DEBUG=1 $(BIN)/mypy .
 	$(BIN)/lint-imports
-	$(BIN)/bandit -q -r accounting voucher_config legacy_entry rollout config -x '*/migrations/*' --severity-level high
+	$(BIN)/bandit -q -r accounting voucher_config legacy_entry rollout support config -x '*/migrations/*' --severity-level high
 	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG= DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
 		DJANGO_ALLOWED_HOSTS=ledger.example.com $(MANAGE) check --deploy --fail-level WARNING

@@ -21,6 +21,7 @@ from accounting.admin_scoping import OrganizationScopedAdmin, superuser_only
 from accounting.models import (
     Account,
     AccountingPeriod,
+    EntryRefusal,
     FiscalYear,
     LedgerChainHead,
     LedgerEntry,
@@ -219,6 +220,17 @@ class VoucherLineAdmin(OrganizationScopedAdmin, ReadOnlyHistoryAdmin):
     list_select_related = ["voucher__voucher_type", "account"]
     search_fields = ["voucher__number", "account__code", "description"]
     actions = None
+
+
+@admin.register(EntryRefusal)
+class EntryRefusalAdmin(OrganizationScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What the ledger refused from the entry screens: written by `voucher_enter` only."""
+
+    list_display = ["refused_at", "user", "voucher_type", "action", "channel", "rule", "message"]
+    list_filter = ["organization", "channel", "rule", "action"]
+    list_select_related = ["user", "voucher_type"]
+    search_fields = ["rule", "message", "user__username"]
+    date_hierarchy = "refused_at"
 
 
 @admin.register(LedgerEntry)

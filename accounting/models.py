@@ -549,3 +549,32 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ImmutableRecordError("Ledger entries cannot be deleted.")
+
+
+class EntryRefusal(models.Model):
+    """A rule the ledger refused an entry by (one row per problem), written after the refused
+    transaction rolled back: what support looks up and the usage figures count."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    voucher_type = models.ForeignKey(VoucherType, on_delete=models.CASCADE, related_name="+")
+    voucher = models.ForeignKey(
+        Voucher, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20)  # save, submit, approve, post
+    channel = models.CharField(max_length=20, choices=EntryChannel.choices, blank=True)
+    rule = models.CharField(max_length=50)
+    message = models.TextField()
+    refused_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-refused_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "refused_at"]),
+            models.Index(fields=["organization", "user", "refused_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} refused by {self.rule}: {self.message[:60]}"

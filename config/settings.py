@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "legacy_entry",
     "voucher_config",
     "rollout",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounting.context_processors.active_organization",
+                "support.context_processors.announcements",
             ],
             # `{{ value|org_date }}` on every page: dates as the organization writes them.
             "builtins": ["accounting.templatetags.accounting_dates"],

@@ -12,5 +12,6 @@ urlpatterns = [
     # screens, served by the legacy or the configuration UI as the rollout flag decides.
     path("", include("rollout.urls")),
     path("", include("voucher_config.urls")),
+    path("", include("support.urls")),
     path("", include("accounting.urls")),
 ]

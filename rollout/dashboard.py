@@ -25,6 +25,7 @@ from rollout.health import RuleResult, database_check, minute_ceiling, summary_r
 from rollout.metrics.adoption import adoption_series, day_start
 from rollout.metrics.recording import UI_CHANNELS, metrics_setting
 from rollout.metrics.summary import EntryFigures, MetricsSummary, metrics_summary
+from support.feedback import feedback_counts
 
 WINDOWS: dict[str, tuple[str, timedelta]] = {
     "1h": ("Last hour", timedelta(hours=1)),
@@ -282,6 +283,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     adoption = adoption_series(since=period.first_day, until=period.last_day, organizations=scope)
     health: list[RuleResult] = [database_check(), *summary_rules(summary)]
     rows = comparison_rows(legacy, config)
+    feedback = feedback_counts(organizations=scope, since=period.since, until=period.until)
     return render(
         request,
         "rollout/dashboard.html",
@@ -299,5 +301,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "adoption_chart": adoption_chart(adoption),
             "health": health,
             "breached": [result for result in health if result.breached],
+            "feedback": {
+                "legacy": feedback.get(EntryChannel.LEGACY, 0),
+                "config": feedback.get(EntryChannel.CONFIG, 0),
+                "other": feedback.get("", 0),
+            },
         },
     )

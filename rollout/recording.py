@@ -16,6 +16,7 @@ from accounting.services.entering import EntryOutcome
 from accounting.services.entry_rules import EntryAction
 from rollout.metrics.recording import metric_count, metric_observe, user_active_mark
 from rollout.routing import Route
+from support.usage import entry_timing_record
 
 
 def request_organization(request: HttpRequest) -> Organization | None:
@@ -58,6 +59,9 @@ def record_routed_request(
             metric_count(name="voucher_created", **labels)
         if outcome.posted:
             metric_count(name="voucher_posted", **labels)
+            if request.method == "POST" and outcome.voucher is not None:
+                # How it was entered: the form's own marks (opened when, pointer or not).
+                entry_timing_record(voucher=outcome.voucher, channel=channel, data=request.POST)
         if outcome.failed_reason and outcome.action == EntryAction.POST:
             metric_count(name="post_failed", reason=outcome.failed_reason, **labels)
     if request.user.is_authenticated:

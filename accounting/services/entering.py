@@ -30,12 +30,14 @@ from accounting.services.drafts import (
 from accounting.services.entry_rules import (
     EntryAction,
     EntryAttempt,
+    EntryRefused,
     EntryWorkflow,
     entry_refusal,
     status_rule,
 )
 from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.posting import voucher_create_posted, voucher_post
+from accounting.services.refusal_records import entry_refusal_record
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,47 @@ def voucher_enter(
 
     Raises EntryRefused (organization, role, status, four eyes) before anything is written, and
     VoucherRejected (the ledger's checks, each problem at its line and field) with nothing
-    written.
+    written; either is recorded (`refusal_records.entry_refusal_record`) once the entry rolled back.
     """
     action = EntryAction.named(action)
+    try:
+        return _voucher_enter(
+            organization=organization,
+            membership=membership,
+            user=user,
+            action=action,
+            voucher_input=voucher_input,
+            voucher=voucher,
+            stored=stored,
+            submission_key=submission_key,
+        )
+    except (EntryRefused, VoucherRejected) as refusal:
+        # The refused entry's transaction has rolled back: the record is written on its own.
+        entered = voucher_input if voucher_input is not None else voucher
+        if entered is not None:
+            entry_refusal_record(
+                organization=organization,
+                user=user,
+                voucher_type=entered.voucher_type,
+                voucher=voucher,
+                action=action,
+                channel=entered.entry_channel,  # the stored voucher's when acting on it as it is
+                refusal=refusal,
+            )
+        raise
+
+
+def _voucher_enter(
+    *,
+    organization: Organization,
+    membership: Membership | None,
+    user: User,
+    action: EntryAction,
+    voucher_input: VoucherInput | None,
+    voucher: Voucher | None,
+    stored: Sequence[LineInput] | None,
+    submission_key: str | None,
+) -> EntryOutcome:
     if submission_key:
         earlier = _submitted_before(organization, submission_key)
         if earlier is not None:

@@ -78,9 +78,44 @@ def two_organizations(books, other_books):
     for ledger in (books, other_books):
         seed_organization(organization=ledger.organization)
         PartyFactory(organization=ledger.organization)
-        ledger.member(Role.CLERK)
-        post(ledger, ("5200", "100.00", ""), ("1120", "", "100.00"), type_code="PV")
+        clerk = ledger.member(Role.CLERK)
+        voucher = post(ledger, ("5200", "100.00", ""), ("1120", "", "100.00"), type_code="PV")
+        support_rows(ledger, clerk, voucher)
     return books, other_books
+
+
+def support_rows(ledger, user, voucher) -> None:
+    """A row of each of support's models, and of the ledger's record of refusals."""
+    from django.utils import timezone
+
+    from accounting.models import EntryRefusal
+    from support.announcements import announcement_publish
+    from support.feedback import feedback_send
+    from support.models import EntryTiming
+
+    now = timezone.now()
+    organization = ledger.organization
+    EntryRefusal.objects.create(
+        organization=organization,
+        user=user,
+        voucher_type=voucher.voucher_type,
+        action="post",
+        channel="config",
+        rule="balanced",
+        message="is not balanced",
+        refused_at=now,
+    )
+    feedback_send(organization=organization, user=user, message="Slow", path="/")
+    announcement_publish(organization=organization, user=None, title="News", message="Monday")
+    EntryTiming.objects.create(
+        voucher=voucher,
+        organization=organization,
+        channel="config",
+        voucher_type="PV",
+        opened_at=now,
+        posted_at=now,
+        keyboard_only=True,
+    )
 
 
 @pytest.fixture

@@ -76,6 +76,10 @@ def accountant(books, client):
 # --- the page --------------------------------------------------------------------------------
 
 
+# What every page carries beside the entry form: the "Send feedback" dialog's message.
+PAGE_CONTROLS = {"message"}
+
+
 @pytest.mark.parametrize("type_code", TYPES)
 def test_every_input_has_the_configured_label_and_lines_say_their_number(
     type_code, books, client, accountant
@@ -90,6 +94,8 @@ def test_every_input_has_the_configured_label_and_lines_say_their_number(
         if name in header:
             assert page.labels[attributes["id"]] == header[name]
             seen_header.add(name)
+        elif name in PAGE_CONTROLS:
+            assert page.labels[attributes["id"]]
         else:
             match = re.fullmatch(r"lines-(\d+)-(\w+)", name)
             assert match, name
