@@ -174,7 +174,9 @@ def sequences_gaps(sequences: dict[tuple[Any, ...], list[int]]) -> list[str]:
     return problems
 
 
-def books_check(*, prefix: str, seen_posted: set[str], told_not_posted: set[str]) -> dict[str, Any]:
+def books_check(
+    *, prefix: str, seen_posted: set[str], told_not_posted: set[str], slug: str = ORG
+) -> dict[str, Any]:
     """The books after a run (needs Django set up on the run's database).
 
     `seen_posted`: references whose post a client saw succeed; `told_not_posted`: references
@@ -186,7 +188,7 @@ def books_check(*, prefix: str, seen_posted: set[str], told_not_posted: set[str]
     from accounting.models import LedgerEntry, Organization, Voucher, VoucherLine, VoucherStatus
     from accounting.services.verification import ledger_verify
 
-    organization = Organization.objects.get(slug=ORG)
+    organization = Organization.objects.get(slug=slug)
     posted_states = [VoucherStatus.POSTED, VoucherStatus.REVERSED]
     ours = Voucher.objects.filter(
         organization=organization, reference__startswith=prefix, status__in=posted_states
