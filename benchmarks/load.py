@@ -884,6 +884,9 @@ def stage_report(stage: StageResult) -> list[str]:
             f"    {s.endpoint:<28} {s.count:>6} {s.errors:>4} {s.per_second:>7.2f} {s.p50:>8.1f}"
             f" {s.p95:>8.1f} {s.p99:>8.1f}"
         )
+    failed = Counter(f"{s.endpoint} {s.status or 'no answer'}" for s in stage.samples if not s.ok)
+    if failed:
+        out.append("    failed: " + ", ".join(f"{k} ×{n}" for k, n in sorted(failed.items())))
     for step in ("entry page", "post", "add line"):
         ratio = screen_ratio(stage.stats, step)
         if ratio is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from accounting.models import Voucher
 from benchmarks.load import (
     Sample,
     books_check,
