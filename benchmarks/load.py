@@ -183,7 +183,7 @@ def books_check(
     whose every attempt the server answered "nothing was posted". Anything else a client sent
     and never heard the end of may or may not be posted; it is counted, not judged.
     """
-    from django.db.models import Count, Sum
+    from django.db.models import Sum
 
     from accounting.models import LedgerEntry, Organization, Voucher, VoucherLine, VoucherStatus
     from accounting.services.verification import ledger_verify
@@ -221,25 +221,22 @@ def books_check(
     if any(n > 1 for n in numbers.values()):
         problems.append("a voucher number is used twice")
     # The ledger equals the posted lines: row counts and amounts per voucher.
-    lines = {
-        row["voucher_id"]: row
-        for row in VoucherLine.objects.filter(voucher__in=ours)
+    lines: dict[int, tuple[Any, Any]] = {
+        pk: (debit, credit)
+        for pk, debit, credit in VoucherLine.objects.filter(voucher__in=ours)
         .values("voucher_id")
-        .annotate(n=Count("id"), debit=Sum("debit"), credit=Sum("credit"))
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+        .values_list("voucher_id", "debit", "credit")
     }
-    ledger = {
-        row["voucher_id"]: row
-        for row in LedgerEntry.objects.filter(voucher__in=ours)
+    ledger: dict[int, tuple[Any, Any]] = {
+        pk: (debit, credit)
+        for pk, debit, credit in LedgerEntry.objects.filter(voucher__in=ours)
         .values("voucher_id")
-        .annotate(n=Count("id"), debit=Sum("debit"), credit=Sum("credit"))
+        .annotate(debit=Sum("debit"), credit=Sum("credit"))
+        .values_list("voucher_id", "debit", "credit")
     }
-    unequal = [
-        pk
-        for pk in set(lines) | set(ledger)
-        if (lines.get(pk) or {}).get("debit") != (ledger.get(pk) or {}).get("debit")
-        or (lines.get(pk) or {}).get("credit") != (ledger.get(pk) or {}).get("credit")
-    ]
-    unbalanced = [pk for pk, row in ledger.items() if row["debit"] != row["credit"]]
+    unequal = [pk for pk in set(lines) | set(ledger) if lines.get(pk) != ledger.get(pk)]
+    unbalanced = [pk for pk, (debit, credit) in ledger.items() if debit != credit]
     if unequal:
         problems.append(f"{len(unequal)} vouchers' ledger rows differ from their lines")
     if unbalanced:
