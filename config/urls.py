@@ -14,3 +14,6 @@ urlpatterns = [
     path("", include("voucher_config.urls")),
     path("", include("accounting.urls")),
 ]
+
+# A database connection that failed outside an entry page's own handling answers 503, plainly.
+handler500 = "config.errors.server_error"
