@@ -126,6 +126,8 @@ def run_once(db: str, run: int, args: argparse.Namespace) -> dict[str, Any]:
             # Not DEBUG: a debug connection logs every query, which is not what production pays.
             "DJANGO_DEBUG": "",
             "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+            # The load test (benchmarks/load.py) serves the site once, in the first run.
+            "BENCH_RUN": str(run),
         }
         # Production settings render pages with the hashed names of the collected static files.
         collect = [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"]
@@ -242,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker(args)
         return 0
+    if args.only and all(p.upper().startswith("L") for p in args.only):
+        # The load test and the fault run serve PostgreSQL once; they make their own databases.
+        args.db, args.runs = "postgres", 1
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results: dict[str, dict[str, dict[str, Any]]] = {}
     peer_runs: list[LiveRun] = []

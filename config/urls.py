@@ -15,3 +15,6 @@ urlpatterns = [
     path("", include("support.urls")),
     path("", include("accounting.urls")),
 ]
+
+# A database connection that failed outside an entry page's own handling answers 503, plainly.
+handler500 = "config.errors.server_error"

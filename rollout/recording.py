@@ -105,7 +105,7 @@ def failed_during_commit(exc: BaseException) -> bool:
     return False
 
 
-def database_unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+def database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
     """503 saying plainly whether the voucher was posted."""
     if request.method != "POST":
         (headline, advice), posted = UNAVAILABLE, "no"

@@ -105,3 +105,60 @@ def test_a_connection_the_server_terminated_is_replaced_before_the_next_request(
 
     assert wsgi_get("/healthz") == ("200 OK", b"ok\n")
     assert connection.connection.info.backend_pid != pid
+
+
+# Found by the fault run of benchmarks/load.py: with the database stopped, requests failed in the
+# middleware (the session's user, the membership) or in a partial, before the entry page's own
+# handling, and answered a bare 500 that did not say whether the voucher was posted.
+
+
+def database_down(*args, **kwargs):
+    raise OperationalError('connection to server at "127.0.0.1", port 5432 failed: refused')
+
+
+def test_a_post_failing_in_the_middleware_says_nothing_was_posted(books, monkeypatch):
+    from django.test import Client
+
+    from accounting.middleware import ActiveOrganizationMiddleware
+
+    client = Client(raise_request_exception=False)
+    sign_in(client, books)
+    data = form_data("JV", {}, LINES, "post")
+    monkeypatch.setattr(ActiveOrganizationMiddleware, "memberships", database_down)
+    response = client.post(post_new_url("JV"), data)
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "Nothing was posted — the database was unavailable; try again" in body
+    assert 'data-posted="no"' in body
+    assert response["Retry-After"] == "5"
+    assert not Voucher.objects.exists()
+
+
+def test_a_page_or_partial_failing_on_the_database_says_it_could_not_be_read(books, monkeypatch):
+    from django.test import Client
+
+    from accounting.middleware import ActiveOrganizationMiddleware
+
+    client = Client(raise_request_exception=False)
+    sign_in(client, books)
+    monkeypatch.setattr(ActiveOrganizationMiddleware, "memberships", database_down)
+    for url in (post_new_url("JV"), "/vouchers/JV/entry/accounts/?q=52"):
+        response = client.get(url, headers={"HX-Request": "true"})
+        assert response.status_code == 503, url
+        assert "The database is unavailable; try again" in response.content.decode()
+
+
+def test_any_other_server_error_stays_a_plain_500(books, monkeypatch):
+    from django.test import Client
+
+    from accounting.middleware import ActiveOrganizationMiddleware
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug, not the database")
+
+    client = Client(raise_request_exception=False)
+    sign_in(client, books)
+    monkeypatch.setattr(ActiveOrganizationMiddleware, "memberships", broken)
+    response = client.get(post_new_url("JV"))
+    assert response.status_code == 500
+    assert "data-posted" not in response.content.decode()
