@@ -53,6 +53,7 @@ def test_each_command_exists_and_accepts_its_arguments(argv):
     command.create_parser("manage.py", name).parse_args(args)
 
 
+@pytest.mark.slow  # runs every command the guide names
 def test_the_commands_run_as_written(db, tmp_path, monkeypatch, settings, capsys):
     settings.BASE_DIR = tmp_path  # backups land under tmp_path/var/backups
     monkeypatch.chdir(tmp_path)

@@ -76,6 +76,7 @@ def old_books(apps, slug: str, postings: list[tuple[str, datetime, str]]) -> lis
     return ids
 
 
+@pytest.mark.slow  # migrates the database back and forth
 @pytest.mark.django_db(transaction=True)
 def test_vouchers_posted_before_the_chain_are_chained_in_order_of_posting():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
