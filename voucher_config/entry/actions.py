@@ -101,27 +101,21 @@ def entry_act(
     )
     if refusal is not None:
         raise refusal
+    voucher_in: VoucherInput | None
     if voucher is not None and voucher.status == VoucherStatus.APPROVED:
-        return _act_on_approved(
-            action=entry_action,
-            entry_def=entry_def,
-            forms_=forms_,
-            membership=membership,
-            user=user,
-            voucher=voucher,
-            submission_key=submission_key,
-        )
-    voucher_in, _ = entry_voucher_input(entry_def=entry_def, forms_=forms_)
-    if voucher is not None:  # what the other screen or another version took is kept
-        voucher_in = replace(
-            voucher_in, data=data_kept(stored=voucher.data, entered=voucher_in.data)
-        )
-    stored = stored_lines(voucher) if voucher is not None else []
-    changed = voucher is None or not entry_matches_stored(voucher, voucher_in, stored)
-    approving = entry_action == EntryAction.APPROVE or (
-        voucher is not None and voucher.status == VoucherStatus.APPROVED
-    )
-    if changed and not approving:  # a change to what was approved is refused by the ledger
+        # Shown read-only, an approved voucher sends none of its fields: approval covered what
+        # was saved, so the ledger acts on the stored voucher as it stands.
+        voucher_in, stored, changed = None, stored_lines(voucher), False
+    else:
+        voucher_in, _ = entry_voucher_input(entry_def=entry_def, forms_=forms_)
+        if voucher is not None:  # what the other screen or another version took is kept
+            voucher_in = replace(
+                voucher_in, data=data_kept(stored=voucher.data, entered=voucher_in.data)
+            )
+        stored = stored_lines(voucher) if voucher is not None else []
+        changed = voucher is None or not entry_matches_stored(voucher, voucher_in, stored)
+    # A change to what is being approved is refused by the ledger, whatever the version.
+    if changed and entry_action != EntryAction.APPROVE:
         if current is None:
             raise EntryRefused(
                 f"{entry_def.type_name} vouchers can no longer be entered: the configuration "
@@ -142,38 +136,8 @@ def entry_act(
             submission_key=submission_key,
         )
     except VoucherRejected as exc:
-        place_problems(forms_, entry_def, voucher_in.lines if changed else stored, exc.problems)
-        raise EntryInvalid(exc) from exc
-
-
-def _act_on_approved(
-    *,
-    action: EntryAction,
-    entry_def: EntryDefinition,
-    forms_: ConfiguredForms,
-    membership: Membership,
-    user: User,
-    voucher: Voucher,
-    submission_key: str | None,
-) -> EntryOutcome:
-    """Posts an approved voucher exactly as it was approved.
-
-    The screen shows it read-only and sends none of its fields: approval covered what was
-    saved, so the ledger acts on the stored voucher and `forms_` (the stored voucher's) only
-    carry the ledger's refusals back to the screen.
-    """
-    try:
-        return voucher_enter(
-            organization=membership.organization,
-            membership=membership,
-            user=user,
-            action=action,
-            voucher_input=None,
-            voucher=voucher,
-            submission_key=submission_key,
-        )
-    except VoucherRejected as exc:
-        place_problems(forms_, entry_def, stored_lines(voucher), exc.problems)
+        lines = voucher_in.lines if changed and voucher_in is not None else stored
+        place_problems(forms_, entry_def, lines, exc.problems)
         raise EntryInvalid(exc) from exc
 
 
