@@ -442,6 +442,9 @@ def test_the_shortcut_card_lists_every_key_and_each_does_something(page, account
         expect(page).not_to_have_url(re.compile(rf"/vouchers/{saved.pk}/edit/$"))
         expect(page).to_have_url(re.compile(r"/vouchers/\d+/edit/$"))
         expect(page.get_by_role("status").filter(has_text="is a copy of")).to_be_visible()
+        # The copy is a new page: its keys work once its scripts have run.
+        page.wait_for_load_state("load")
+        page.wait_for_function("() => window.htmx !== undefined")
         copy = Voucher.objects.exclude(pk=saved.pk).get()
         assert copy.status == VoucherStatus.DRAFT
         assert sorted(copy.lines.values_list("account_id", "debit", "credit")) == sorted(
@@ -450,8 +453,9 @@ def test_the_shortcut_card_lists_every_key_and_each_does_something(page, account
 
     def control_enter():
         page.get_by_label("Reference").focus()
-        keyboard.press("Control+Enter")
-        expect(page).to_have_url(re.compile(r"/vouchers/\d+/$"))
+        with page.expect_response(lambda r: r.request.method == "POST"):
+            keyboard.press("Control+Enter")
+        expect(page).to_have_url(re.compile(r"/vouchers/\d+/$"), timeout=20_000)
         assert Voucher.objects.latest("pk").status == VoucherStatus.POSTED
 
     checks = {
