@@ -360,8 +360,12 @@ class EntryChannel(models.TextChoices):
 
 
 class Voucher(models.Model):
+    # Every index the posting of a voucher updates is a cost on each voucher posted, so a
+    # foreign key is indexed only where something looks vouchers up by it: the organization is
+    # the first column of the composite indexes and unique constraints below; users are never
+    # deleted, only deactivated, and vouchers are found by user within an organization.
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="vouchers"
+        Organization, on_delete=models.PROTECT, related_name="vouchers", db_index=False
     )
     voucher_type = models.ForeignKey(VoucherType, on_delete=models.PROTECT, related_name="vouchers")
     fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, null=True, blank=True)
@@ -385,25 +389,50 @@ class Voucher(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Who last saved what the voucher says: with `created_by`, the people who may not approve it.
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     updated_at = models.DateTimeField(auto_now=True)
     # The entry form a voucher was saved from, so a repeated submit returns it instead of a copy.
     submission_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     posted_at = models.DateTimeField(null=True, blank=True)
     # The voucher's link in its organization's hash chain, written once by posting
@@ -413,7 +442,23 @@ class Voucher(models.Model):
     chain_previous = models.CharField(max_length=64, blank=True, default="")
     chain_hash = models.CharField(max_length=64, blank=True, default="")
     # The chain is its own record of what was posted; its fields are written once.
-    history = HistoricalRecords(excluded_fields=["chain_position", "chain_previous", "chain_hash"])
+    # A voucher's history is read by voucher (the history table's `id`) and by date; its other
+    # columns are not searched, so they carry no index.
+    history = HistoricalRecords(
+        excluded_fields=["chain_position", "chain_previous", "chain_hash"],
+        no_db_index=[
+            "organization",
+            "voucher_type",
+            "fiscal_year",
+            "party",
+            "reversal_of",
+            "created_by",
+            "changed_by",
+            "submitted_by",
+            "approved_by",
+            "posted_by",
+        ],
+    )
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -489,7 +534,8 @@ class VoucherLine(models.Model):
     description = models.CharField(max_length=255, blank=True)
     party = models.ForeignKey(Party, on_delete=models.PROTECT, null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
-    history = HistoricalRecords()
+    # Line history is read by line and by voucher.
+    history = HistoricalRecords(no_db_index=["account", "party"])
 
     class Meta:
         ordering = ["voucher", "order", "id"]
@@ -515,7 +561,10 @@ class VoucherLine(models.Model):
 class LedgerEntry(models.Model):
     """A general-ledger row. Written only by posting; never changed afterwards."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # Indexed as the first column of (organization, account, date).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="ledger_entries")
     line_order = models.PositiveIntegerField()
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_entries")

@@ -39,14 +39,22 @@ from accounting.services.inputs import LineInput, User, VoucherInput
 
 
 def draft_line_problems(
-    *, organization: Organization, voucher_input: VoucherInput
+    *,
+    organization: Organization,
+    voucher_input: VoucherInput,
+    account_facts: dict[int, AccountFacts] | None = None,
 ) -> tuple[list[Problem], dict[int, AccountFacts]]:
-    """What makes an entry unfit even as a draft: foreign accounts or parties, bad amounts."""
+    """What makes an entry unfit even as a draft: foreign accounts or parties, bad amounts.
+
+    `account_facts`, when the caller has read them already, must cover every account the lines
+    name."""
     problems: list[Problem] = []
     if voucher_input.voucher_type.organization_id != organization.pk:
         problems.append(Problem("voucher type belongs to another organization", rule="type"))
-    ids = {line.account_id for line in voucher_input.lines if line.account_id}
-    facts = account_facts_for(organization=organization, account_ids=ids)
+    if account_facts is None:
+        ids = {line.account_id for line in voucher_input.lines if line.account_id}
+        account_facts = account_facts_for(organization=organization, account_ids=ids)
+    facts = account_facts
     party_ids = {line.party_id for line in voucher_input.lines if line.party_id}
     if voucher_input.party_id:
         party_ids.add(voucher_input.party_id)

@@ -73,13 +73,54 @@ def period_for(*, organization_id: int, on: date) -> AccountingPeriod | None:
     with statement_cursor() as cursor:
         cursor.execute(_period_sql(), [organization_id, on, on])
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else _period_of(row)
+
+
+def _period_of(row: tuple) -> AccountingPeriod:
     split = len(_PERIOD_COLUMNS)
     period = AccountingPeriod.from_db(connection.alias, _PERIOD_COLUMNS, row[:split])
     period.is_closed = bool(period.is_closed)
     period.fiscal_year = FiscalYear.from_db(connection.alias, _FISCAL_YEAR_COLUMNS, row[split:])
     return period
+
+
+@lru_cache(maxsize=128)
+def _entry_facts_sql(count: int) -> str:
+    quote = connection.ops.quote_name
+    account = quote(Account._meta.db_table)
+    period = quote(AccountingPeriod._meta.db_table)
+    year = quote(FiscalYear._meta.db_table)
+    period_columns = [f"p.{c} AS p_{c}" for c in _PERIOD_COLUMNS]
+    period_columns += [f"y.{c} AS y_{c}" for c in _FISCAL_YEAR_COLUMNS]
+    accounts = f"a.id IN ({', '.join(['%s'] * count)})" if count else "1 = 0"
+    # One row per account named (or one row without an account), each carrying the period.
+    return (
+        "SELECT pp.found, a.id, a.code, a.organization_id, a.is_active,"
+        f" EXISTS (SELECT 1 FROM {account} c WHERE c.parent_id = a.id),"
+        f" {', '.join(f'pp.{c.split()[-1]}' for c in period_columns)}"
+        " FROM (SELECT 1 AS one) anchor"
+        f" LEFT JOIN (SELECT 1 AS found, {', '.join(period_columns)}"
+        f" FROM {period} p JOIN {year} y ON y.id = p.fiscal_year_id"
+        " WHERE y.organization_id = %s AND p.start_date <= %s AND p.end_date >= %s) pp ON 1 = 1"
+        f" LEFT JOIN {account} a ON {accounts}"
+    )
+
+
+def entry_facts_for(
+    *, organization: Organization, account_ids: set[int], on: date
+) -> tuple[dict[int, AccountFacts], AccountingPeriod | None]:
+    """What checking a new voucher needs to read, in one query: the facts of every account its
+    lines name, and the accounting period its date falls in."""
+    ids = sorted(account_ids)
+    with statement_cursor() as cursor:
+        cursor.execute(_entry_facts_sql(len(ids)), [organization.pk, on, on, *ids])
+        rows = cursor.fetchall()
+    accounts = {
+        row[1]: AccountFacts(row[1], row[2], row[3], bool(row[4]), bool(row[5]))
+        for row in rows
+        if row[1] is not None
+    }
+    return accounts, _period_of(rows[0][6:]) if rows[0][0] else None
 
 
 @cache

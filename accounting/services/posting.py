@@ -36,7 +36,7 @@ from accounting.services.checks import (
     status_problems,
 )
 from accounting.services.drafts import draft_line_problems, voucher_lines_create
-from accounting.services.facts import period_for, stored_line_facts
+from accounting.services.facts import entry_facts_for, period_for, stored_line_facts
 from accounting.services.history import history_user, voucher_save_with_history
 from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.numbering import number_take
@@ -147,7 +147,14 @@ def _new_voucher_problems(
     *, organization: Organization, voucher_input: VoucherInput, reversing: bool = False
 ) -> tuple[list[Problem], AccountingPeriod | None]:
     """Every rule a new voucher breaks, each once, and the period its date falls in."""
-    problems, facts = draft_line_problems(organization=organization, voucher_input=voucher_input)
+    facts, period = entry_facts_for(
+        organization=organization,
+        account_ids={line.account_id for line in voucher_input.lines if line.account_id},
+        on=voucher_input.date,
+    )
+    problems = draft_line_problems(
+        organization=organization, voucher_input=voucher_input, account_facts=facts
+    )[0]
     line_facts = [
         LineFacts(
             account_id=line.account_id,
@@ -163,7 +170,6 @@ def _new_voucher_problems(
         for p in line_problems(line_facts, organization_id=organization.pk)
         if (p.line, p.field, p.rule) not in seen
     ]
-    period = period_for(organization_id=organization.pk, on=voucher_input.date)
     problems += period_problems(period, on=voucher_input.date)
     # A reversal undoes a voucher that was posted (and approved, where its type asks for it).
     if voucher_input.voucher_type.requires_approval and not reversing:
