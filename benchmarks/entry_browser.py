@@ -37,7 +37,11 @@ CHROMIUM = "/usr/bin/chromium"
 PLAIN_STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 MARK = "entry-interactive"
-MARKED = f"() => performance.getEntriesByName({MARK!r}, 'mark').length > 0"
+# The mark, and the first paint with content (which may come just after it).
+MARKED = (
+    f"() => performance.getEntriesByName({MARK!r}, 'mark').length > 0"
+    " && performance.getEntriesByName('first-contentful-paint').length > 0"
+)
 # Milliseconds from the start of navigation, read once the mark is there.
 TIMINGS = f"""() => {{
   const nav = performance.getEntriesByType("navigation")[0];
@@ -50,6 +54,7 @@ TIMINGS = f"""() => {{
     domContentLoadedEventStart: nav.domContentLoadedEventStart,
     domContentLoadedEventEnd: nav.domContentLoadedEventEnd,
     interactive: mark.startTime,
+    firstContentfulPaint: performance.getEntriesByName("first-contentful-paint")[0].startTime,
     focused: document.activeElement ? document.activeElement.id : "",
     bytes: nav.decodedBodySize,
   }};
@@ -63,6 +68,7 @@ PHASES = [
     ("deferred scripts (to DOMContentLoaded)", "domInteractive", "domContentLoadedEventStart"),
     ("DOMContentLoaded handlers to the mark", "domContentLoadedEventStart", "interactive"),
     ("interactive (the mark)", None, "interactive"),
+    ("first contentful paint", None, "firstContentfulPaint"),
 ]
 
 

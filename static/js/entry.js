@@ -1108,6 +1108,7 @@
       return;
     }
     // The first field that takes input: found without measuring the whole (perhaps long) grid.
+    // Focusing a text field lays out the page: the first layout, which the first paint reuses.
     var fields = form.querySelectorAll("input, select, textarea");
     for (var i = 0; i < fields.length; i += 1) {
       if (editable(fields[i])) {
