@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -58,6 +59,39 @@ class LineRow:
     def cells(self) -> SafeString:
         return mark_safe(  # control_html escapes every value
             "".join(f'<td class="cell-{c.type}">{control_html(c)}</td>' for c in self.controls)
+        )
+
+    @property
+    def html(self) -> SafeString:
+        """The row's markup (the template's `line-row`): drawn here, not by a template per row,
+        because a long grid has hundreds of rows and the template took most of the page's time.
+
+        Remove line posts the whole form without JavaScript; with it, entry.js sends the line to
+        the remove-line endpoint. It has no `type` attribute (a button in a form submits anyway)
+        so that htmx, which starts up every `[type=submit]` on the page, skips hundreds of them.
+        A removed line keeps its errors cell: a check of one of its fields sent before the
+        removal still finds its place when it answers.
+        """
+        ref = self.ref
+        if self.deleted:
+            return mark_safe(
+                f'<tr id="line-{ref}" class="line-removed" hidden><td><input type="hidden"'
+                f' name="{LINE_PREFIX}-{ref}-DELETE" value="on"></td>'
+                f'<td id="line-{ref}-errors"></td></tr>'
+            )
+        errors = (
+            render_to_string("includes/error_list.html", {"errors": self.errors})
+            if self.errors
+            else ""
+        )
+        return mark_safe(  # control_html and the error list escape every value; ref is a number
+            f'<tr id="line-{ref}" class="line{" has-errors" if self.errors else ""}"'
+            f' data-index="{ref}"><th scope="row" class="line-number" id="line-{ref}-number">'
+            f"{self.number:d}</th>{self.cells}"
+            f'<td class="line-actions"><button name="action" value="remove_line-{ref}"'
+            ' class="remove-line" tabindex="-1" aria-keyshortcuts="Control+Delete"'
+            f' aria-describedby="line-{ref}-number">Remove line</button></td>'
+            f'<td class="line-problems" id="line-{ref}-errors">{errors}</td></tr>'
         )
 
 
