@@ -16,6 +16,7 @@ from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest
 from django.template.base import render_value_in_context
 from django.template.context import Context
+from django.utils.html import escape
 from django.utils.safestring import SafeData, mark_safe
 
 WIDGETS = "django/forms/widgets/"
@@ -34,6 +35,8 @@ _CONTEXT = Context(autoescape=True)
 
 def _show(value: Any) -> str:
     """`{{ value }}` in a template: localized and escaped, unless already safe."""
+    if type(value) is str:  # nearly every value: nothing to localize, only to escape
+        return escape(value)
     return str(render_value_in_context(value, _CONTEXT))
 
 
