@@ -158,6 +158,19 @@ class ChoiceSource:
         self.organization = organization
         self.accounts: list[Account] | None = None
         self.parties: list[Party] | None = None
+        self._querysets: dict[tuple[Any, ...], QuerySet[Any]] = {}
+
+    def queryset_for(self, field: CodeChoiceField) -> QuerySet[Any]:
+        """`field.queryset_for`, built once per kind of field rather than once per line."""
+        key = (
+            type(field),
+            getattr(field, "account_types", None),
+            getattr(field, "subtypes", None),
+            getattr(field, "role", None),
+        )
+        if key not in self._querysets:
+            self._querysets[key] = field.queryset_for(self.organization)
+        return self._querysets[key]
 
     def rows_for(self, field: CodeChoiceField) -> list[Any]:
         if isinstance(field, AccountChoiceField):

@@ -25,6 +25,7 @@ from legacy_entry.fields import (
     tax_account_field,
     text_field,
 )
+from legacy_entry.rendering import LEGACY_RENDERER
 
 LINE_PREFIX = "lines"
 MAX_LINES = 1000
@@ -51,6 +52,8 @@ PAYMENT_METHODS = [
 class OrganizationForm(forms.Form):
     """A form whose account and party choices are the organization's."""
 
+    default_renderer = LEGACY_RENDERER
+
     def __init__(
         self,
         *args: Any,
@@ -62,7 +65,9 @@ class OrganizationForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             if isinstance(field, CodeChoiceField):
-                field.queryset = field.queryset_for(organization)
+                field.queryset = (
+                    choices.queryset_for(field) if choices else field.queryset_for(organization)
+                )
                 rows = choice_rows.get(name) if choice_rows is not None else None
                 if rows is None:
                     rows = choices.rows_for(field) if choices else list(field.queryset)
@@ -187,6 +192,7 @@ class LegacyLineFormSet(forms.BaseFormSet):
             **super().get_form_kwargs(index),
             "organization": self.organization,
             "choice_rows": self.choice_rows(),
+            "choices": self.choices,
             "line_number": None if index is None else index + 1,
         }
 
@@ -227,6 +233,7 @@ def line_formset(form: type[LegacyLineForm], *, min_lines: int = 1) -> type[Lega
             max_num=MAX_LINES,
             absolute_max=MAX_LINES + 1,
             validate_max=True,
+            renderer=LEGACY_RENDERER,
         ),
     )
     formset.min_lines = min_lines

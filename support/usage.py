@@ -68,26 +68,28 @@ def form_marks(data: Mapping[str, Any] | None) -> dict[str, str]:
     return {"opened": str(opened), "pointer": pointer if pointer in ("0", "1") else ""}
 
 
-def entry_timing_record(
-    *, voucher: Voucher, channel: str, data: Mapping[str, Any]
-) -> EntryTiming | None:
-    """Keeps how a voucher just posted from a screen was entered; nothing without a valid mark."""
+def entry_timing_record(*, voucher: Voucher, channel: str, data: Mapping[str, Any]) -> bool:
+    """Keeps how a voucher just posted from a screen was entered; nothing without a valid mark.
+
+    The first record of a voucher is kept (a form sent again is not a second entry). One
+    statement: an INSERT that leaves an existing row alone, rather than a read, then an insert
+    in a transaction of its own. True when there was a mark to record.
+    """
     opened = opened_of(data)
     if opened is None or channel not in SCREEN_CHANNELS:
-        return None
+        return False
     posted_at = voucher.posted_at or timezone.now()
-    timing, _ = EntryTiming.objects.get_or_create(
+    timing = EntryTiming(
         voucher=voucher,
-        defaults={
-            "organization_id": voucher.organization_id,
-            "channel": channel,
-            "voucher_type": voucher.voucher_type.code,
-            "opened_at": min(opened, posted_at),
-            "posted_at": posted_at,
-            "keyboard_only": keyboard_only_of(data),
-        },
+        organization_id=voucher.organization_id,
+        channel=channel,
+        voucher_type=voucher.voucher_type.code,
+        opened_at=min(opened, posted_at),
+        posted_at=posted_at,
+        keyboard_only=keyboard_only_of(data),
     )
-    return timing
+    EntryTiming.objects.bulk_create([timing], ignore_conflicts=True)
+    return True
 
 
 # --- the figures -----------------------------------------------------------------------------

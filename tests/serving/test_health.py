@@ -50,7 +50,7 @@ def test_healthz_is_503_naming_the_database_when_it_is_unreachable(db, client, p
 def test_healthz_checks_the_shared_cache_when_one_is_configured(db, client, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
         }
     }

@@ -150,3 +150,23 @@ def test_the_report_pages_and_only_they_read_inside_report_reads(books, client, 
     seen.clear()
     assert client.get("/vouchers/").status_code == 200
     assert seen and not any(reading for _, reading in seen)
+
+
+def test_the_redis_cache_reuses_one_client_per_pool_and_reads_back_what_it_wrote():
+    from redis import exceptions as redis_errors
+
+    from config.redis_cache import RedisCache
+
+    shared = RedisCache("redis://127.0.0.1:6379/5", {"KEY_PREFIX": f"client-reuse-{os.getpid()}"})
+    client = shared._cache.get_client(write=True)
+    assert shared._cache.get_client(write=True) is client
+    assert shared._cache.get_client() is shared._cache.get_client()
+    try:
+        shared.set("answer", {"posted": 3}, 30)
+    except redis_errors.ConnectionError:  # no Redis here: the reuse is checked above
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    try:
+        assert shared.get("answer") == {"posted": 3}
+        assert shared.get_many(["answer", "missing"]) == {"answer": {"posted": 3}}
+    finally:
+        shared.delete("answer")

@@ -22,6 +22,7 @@ from support.models import EntryTiming
 from support.usage import (
     OPENED_FIELD,
     POINTER_FIELD,
+    entry_timing_record,
     opened_mark,
     opened_of,
     usage_rows,
@@ -236,3 +237,16 @@ def test_a_form_drawn_again_after_an_error_keeps_when_it_was_first_opened(
         again = client.post(new_url("PV"), data)
     assert again.status_code == 422
     assert marks_of(again.content.decode()) == {OPENED_FIELD: earlier, POINTER_FIELD: "1"}
+
+
+def test_a_voucher_recorded_twice_keeps_its_first_timing(books, django_assert_num_queries):
+    voucher = voucher_at(books, EntryChannel.CONFIG, "PV", timezone.now())
+    first = {OPENED_FIELD: opened_mark(), POINTER_FIELD: "0"}
+    with django_assert_num_queries(1):
+        assert entry_timing_record(voucher=voucher, channel=EntryChannel.CONFIG, data=first)
+    kept = EntryTiming.objects.get()
+    again = {OPENED_FIELD: opened_mark(), POINTER_FIELD: "1"}
+    assert entry_timing_record(voucher=voucher, channel=EntryChannel.LEGACY, data=again)
+    timing = EntryTiming.objects.get()
+    assert (timing.pk, timing.opened_at, timing.channel) == (kept.pk, kept.opened_at, "config")
+    assert timing.keyboard_only is True
