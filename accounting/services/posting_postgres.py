@@ -135,8 +135,9 @@ def _take_places(voucher: Voucher) -> tuple[int, int, str]:
     return int(sequence), int(position), str(previous)
 
 
-def _voucher_columns() -> list[Any]:
-    return list(Voucher._meta.local_concrete_fields)
+@cache
+def _voucher_columns() -> tuple[Any, ...]:
+    return tuple(Voucher._meta.local_concrete_fields)
 
 
 @lru_cache(maxsize=64)
@@ -214,9 +215,9 @@ def voucher_write_posted(
     voucher.chain_hash = chain_hash(content, position=position, previous=previous)
     # What Model.save() sends for a new row: each field's pre_save (the creation and update
     # times) prepared for the database.
+    db = transaction.get_connection()
     voucher_values = [
-        field.get_db_prep_save(field.pre_save(voucher, True), connection)
-        for field in _voucher_columns()
+        field.get_db_prep_save(field.pre_save(voucher, True), db) for field in _voucher_columns()
     ]
     with_history = history_enabled()
     stamp = history_stamp(user=user, when=when) if with_history else []
@@ -234,5 +235,5 @@ def voucher_write_posted(
     with statement_cursor() as cursor:
         cursor.execute(_write_sql(len(lines), with_history), params)
     voucher._state.adding = False
-    voucher._state.db = connection.alias
+    voucher._state.db = db.alias
     voucher._stored_status = voucher.status  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 # psycopg's own default; posting asks for its statements to be prepared at once anyway.
 PREPARE_THRESHOLD = 5
@@ -81,23 +81,25 @@ _cursor_class: list[type] = []
 @contextmanager
 def statement_cursor() -> Iterator[Any]:
     """A cursor for one of posting's statements (see the module's docstring)."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    # The connection itself, not the `connection` proxy, which looks it up on every attribute.
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        with db.cursor() as cursor:
             yield cursor
         return
     if not _cursor_class:
         _cursor_class.append(_prepared_cursor_class())
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw_connection = connection.connection
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    raw_connection = db.connection
     if raw_connection.prepare_threshold is None and prepared_statements():
         # Django opens connections with preparing switched off, which also refuses an
         # explicit prepare=True. Its own cursors bind on the client and never prepare, so
         # this reaches posting's statements only.
         raw_connection.prepare_threshold = PREPARE_THRESHOLD
-    with connection.wrap_database_errors:
+    with db.wrap_database_errors:
         raw = _cursor_class[0](raw_connection)
-    cursor = connection._prepare_cursor(raw)  # type: ignore[attr-defined]
+    cursor = db._prepare_cursor(raw)  # type: ignore[attr-defined]
     try:
         yield cursor
     finally:
