@@ -24,15 +24,28 @@ from accounting.services.checks import TWO_PLACES, AccountFacts, LineFacts
 from accounting.services.statements import statement_cursor
 
 
+@cache
+def _account_columns() -> str:
+    """An account's facts as five columns of `a`; `_account_facts` reads them back."""
+    table = connection.ops.quote_name(Account._meta.db_table)
+    return (
+        "a.id, a.code, a.organization_id, a.is_active,"
+        f" EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = a.id)"
+    )
+
+
+def _account_facts(columns: tuple) -> AccountFacts:
+    return AccountFacts(columns[0], columns[1], columns[2], bool(columns[3]), bool(columns[4]))
+
+
+def _accounts_named(count: int) -> str:
+    return f"a.id IN ({', '.join(['%s'] * count)})" if count else "1 = 0"
+
+
 @lru_cache(maxsize=128)
 def _account_facts_sql(count: int) -> str:
     table = connection.ops.quote_name(Account._meta.db_table)
-    placeholders = ", ".join(["%s"] * count)
-    return (
-        f"SELECT a.id, a.code, a.organization_id, a.is_active,"
-        f" EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = a.id)"
-        f" FROM {table} a WHERE a.id IN ({placeholders})"
-    )
+    return f"SELECT {_account_columns()} FROM {table} a WHERE {_accounts_named(count)}"
 
 
 def account_facts_for(
@@ -45,18 +58,18 @@ def account_facts_for(
     with statement_cursor() as cursor:
         cursor.execute(_account_facts_sql(len(ids)), ids)
         rows = cursor.fetchall()
-    return {
-        row[0]: AccountFacts(row[0], row[1], row[2], bool(row[3]), bool(row[4])) for row in rows
-    }
+    return {row[0]: _account_facts(row) for row in rows}
 
 
-@cache
-def _period_sql() -> str:
+_PERIOD_COLUMNS = ("id", "fiscal_year_id", "number", "start_date", "end_date", "is_closed")
+_FISCAL_YEAR_COLUMNS = ("id", "organization_id", "code", "start_date", "end_date")
+
+
+def _period_select(columns: str) -> str:
+    """`SELECT columns` of the period (`p`) and fiscal year (`y`) an organization's date falls
+    in, taking the organization and the date twice as parameters."""
     period = connection.ops.quote_name(AccountingPeriod._meta.db_table)
     year = connection.ops.quote_name(FiscalYear._meta.db_table)
-    columns = ", ".join(
-        [f"p.{c}" for c in _PERIOD_COLUMNS] + [f"y.{c}" for c in _FISCAL_YEAR_COLUMNS]
-    )
     # Fiscal years of an organization never overlap, so at most one period matches.
     return (
         f"SELECT {columns} FROM {period} p JOIN {year} y ON y.id = p.fiscal_year_id"
@@ -64,8 +77,11 @@ def _period_sql() -> str:
     )
 
 
-_PERIOD_COLUMNS = ("id", "fiscal_year_id", "number", "start_date", "end_date", "is_closed")
-_FISCAL_YEAR_COLUMNS = ("id", "organization_id", "code", "start_date", "end_date")
+@cache
+def _period_sql() -> str:
+    return _period_select(
+        ", ".join([f"p.{c}" for c in _PERIOD_COLUMNS] + [f"y.{c}" for c in _FISCAL_YEAR_COLUMNS])
+    )
 
 
 def period_for(*, organization_id: int, on: date) -> AccountingPeriod | None:
@@ -86,23 +102,17 @@ def _period_of(row: tuple) -> AccountingPeriod:
 
 @lru_cache(maxsize=128)
 def _entry_facts_sql(count: int) -> str:
-    quote = connection.ops.quote_name
-    account = quote(Account._meta.db_table)
-    period = quote(AccountingPeriod._meta.db_table)
-    year = quote(FiscalYear._meta.db_table)
-    period_columns = [f"p.{c} AS p_{c}" for c in _PERIOD_COLUMNS]
-    period_columns += [f"y.{c} AS y_{c}" for c in _FISCAL_YEAR_COLUMNS]
-    accounts = f"a.id IN ({', '.join(['%s'] * count)})" if count else "1 = 0"
+    account = connection.ops.quote_name(Account._meta.db_table)
+    aliases = [f"p_{c}" for c in _PERIOD_COLUMNS] + [f"y_{c}" for c in _FISCAL_YEAR_COLUMNS]
+    columns = [f"p.{c}" for c in _PERIOD_COLUMNS] + [f"y.{c}" for c in _FISCAL_YEAR_COLUMNS]
+    period = _period_select(
+        "1 AS found, " + ", ".join(f"{c} AS {a}" for c, a in zip(columns, aliases, strict=True))
+    )
     # One row per account named (or one row without an account), each carrying the period.
     return (
-        "SELECT pp.found, a.id, a.code, a.organization_id, a.is_active,"
-        f" EXISTS (SELECT 1 FROM {account} c WHERE c.parent_id = a.id),"
-        f" {', '.join(f'pp.{c.split()[-1]}' for c in period_columns)}"
-        " FROM (SELECT 1 AS one) anchor"
-        f" LEFT JOIN (SELECT 1 AS found, {', '.join(period_columns)}"
-        f" FROM {period} p JOIN {year} y ON y.id = p.fiscal_year_id"
-        " WHERE y.organization_id = %s AND p.start_date <= %s AND p.end_date >= %s) pp ON 1 = 1"
-        f" LEFT JOIN {account} a ON {accounts}"
+        f"SELECT pp.found, {_account_columns()}, {', '.join(f'pp.{a}' for a in aliases)}"
+        f" FROM (SELECT 1 AS one) anchor LEFT JOIN ({period}) pp ON 1 = 1"
+        f" LEFT JOIN {account} a ON {_accounts_named(count)}"
     )
 
 
@@ -115,11 +125,7 @@ def entry_facts_for(
     with statement_cursor() as cursor:
         cursor.execute(_entry_facts_sql(len(ids)), [organization.pk, on, on, *ids])
         rows = cursor.fetchall()
-    accounts = {
-        row[1]: AccountFacts(row[1], row[2], row[3], bool(row[4]), bool(row[5]))
-        for row in rows
-        if row[1] is not None
-    }
+    accounts = {row[1]: _account_facts(row[1:6]) for row in rows if row[1] is not None}
     return accounts, _period_of(rows[0][6:]) if rows[0][0] else None
 
 
@@ -130,9 +136,7 @@ def _line_facts_sql() -> str:
     account = quote(Account._meta.db_table)
     # Amounts as text, read back into Decimal exactly: SQLite would hand back floats.
     return (
-        f"SELECT l.account_id, CAST(l.debit AS TEXT), CAST(l.credit AS TEXT),"
-        f" a.code, a.organization_id, a.is_active,"
-        f" EXISTS (SELECT 1 FROM {account} c WHERE c.parent_id = l.account_id)"
+        f"SELECT CAST(l.debit AS TEXT), CAST(l.credit AS TEXT), {_account_columns()}"
         f" FROM {line} l JOIN {account} a ON a.id = l.account_id"
         f" WHERE l.voucher_id = %s ORDER BY l.{quote('order')}, l.id"
     )
@@ -151,10 +155,10 @@ def stored_line_facts(voucher: Voucher) -> list[LineFacts]:
         rows = cursor.fetchall()
     return [
         LineFacts(
-            account_id=row[0],
-            debit=_amount(row[1]),
-            credit=_amount(row[2]),
-            account=AccountFacts(row[0], row[3], row[4], bool(row[5]), bool(row[6])),
+            account_id=row[2],
+            debit=_amount(row[0]),
+            credit=_amount(row[1]),
+            account=_account_facts(row[2:]),
         )
         for row in rows
     ]
