@@ -33,8 +33,9 @@ from accounting.services.posting import voucher_create_posted
 from benchmarks.registry import BenchContext, Figure, benchmark
 
 POSTERS = (8, 32, 64)
-# The statement that locks the counter and the chain head (accounting/services/posting_postgres).
-TAKE_STATEMENT = "WITH counter AS (UPDATE"
+# The statement that locks the counter and the chain head and writes the voucher
+# (accounting/services/posting_postgres).
+TAKE_STATEMENT = "WITH facts AS ("
 
 
 @dataclass(frozen=True)

@@ -256,8 +256,8 @@ def w3_post_of_draft(ctx: BenchContext) -> list[Figure]:
 @benchmark("P posting levers, 2 lines", group="posting")
 def posting_levers(ctx: BenchContext) -> list[Figure]:
     """What each lever of PostgreSQL posting gains, W1's shape, in rounds on one connection:
-    the statement-per-table way (13 statements), the two statements sent unnamed, and the
-    two statements prepared (what `voucher_create_posted` does). PostgreSQL only."""
+    the statement-per-table way (13 statements), the one statement sent unnamed, and the one
+    statement prepared (what `voucher_create_posted` does). PostgreSQL only."""
     if ctx.vendor != "postgresql":
         return []
     from django.conf import settings
@@ -268,18 +268,18 @@ def posting_levers(ctx: BenchContext) -> list[Figure]:
     per_round = ctx.scaled(200, 60)
     variants: dict[str, tuple[bool, bool]] = {
         "P statement per table, 2 lines": (False, False),
-        "P two statements, unprepared, 2 lines": (True, False),
-        "P two statements, prepared, 2 lines": (True, True),
+        "P one statement, unprepared, 2 lines": (True, False),
+        "P one statement, prepared, 2 lines": (True, True),
     }
     samples: dict[str, list[float]] = {name: [] for name in variants}
     seconds: dict[str, float] = dict.fromkeys(variants, 0.0)
     queries: dict[str, int] = {}
-    fits = posting.fits_two_statements
+    one_statement = posting.one_statement_parts
     prepared = getattr(settings, "ACCOUNTING_PREPARED_STATEMENTS", True)
     try:
         for _ in range(3):
-            for name, (two, prepare) in variants.items():
-                posting.fits_two_statements = fits if two else (lambda lines: False)  # type: ignore[assignment]
+            for name, (one, prepare) in variants.items():
+                posting.one_statement_parts = one_statement if one else (lambda **kw: None)  # type: ignore[assignment]
                 settings.ACCOUNTING_PREPARED_STATEMENTS = prepare
                 inputs = [_payment(b, 1) for _ in range(per_round)]
                 spent, times = _timed(inputs, _create_posted(b))
@@ -287,7 +287,7 @@ def posting_levers(ctx: BenchContext) -> list[Figure]:
                 samples[name] += times
                 queries[name], _ = count_queries(lambda: _create_posted(b)(_payment(b, 1)))
     finally:
-        posting.fits_two_statements = fits  # type: ignore[assignment]
+        posting.one_statement_parts = one_statement  # type: ignore[assignment]
         settings.ACCOUNTING_PREPARED_STATEMENTS = prepared
     return [
         Figure(

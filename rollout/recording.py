@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounting.models import Organization
 from accounting.services.entering import EntryOutcome
 from accounting.services.entry_rules import EntryAction
+from accounting.services.posting_postgres import PostingOutcomeUnknown
 from rollout.metrics.recording import metric_count, metric_observe, user_active_mark
 from rollout.routing import Route
 from support.usage import entry_timing_record
@@ -94,7 +95,10 @@ UNAVAILABLE = (
 
 
 def failed_during_commit(exc: BaseException) -> bool:
-    """Whether a database error came from the COMMIT itself (the outcome is then unknown)."""
+    """Whether a database error came from the COMMIT itself, or from a connection lost under a
+    statement that was its own transaction (the outcome is then unknown)."""
+    if isinstance(exc, PostingOutcomeUnknown):
+        return True
     trace = exc.__traceback__
     while trace is not None:
         if trace.tb_frame.f_code.co_name in ("commit", "_commit") and trace.tb_frame.f_globals.get(

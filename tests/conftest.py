@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models.signals import post_delete, post_save
 
 from accounting.models import PartyRole
+from accounting.services import facts
 from rollout.metrics import recording
 from tests.factories import Books, PartyFactory
 
@@ -53,6 +54,12 @@ def fresh_cache():
             client.delete(*keys)
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def nothing_remembered_of_the_facts():
+    """Each test starts with no entry facts remembered from another test's books."""
+    facts._remembered.clear()
 
 
 def flush_flag_at_once(sender, instance, **kwargs):

@@ -146,9 +146,8 @@ class ChainContent:
             lines=tuple(lines),
         )
 
-    def encoded(self, *, position: int, previous: str) -> bytes:
-        """The canonical encoding (see the module's docstring) at a place in the chain."""
-        document = {
+    def _document(self, *, position: Any, previous: Any) -> dict[str, Any]:
+        return {
             "approved_at": timestamp_text(self.approved_at) if self.approved_at else None,
             "approved_by": self.approved_by_id,
             "created_by": self.created_by_id,
@@ -169,8 +168,33 @@ class ChainContent:
             "voucher": self.voucher_id,
             "voucher_type": self.voucher_type_id,
         }
-        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return text.encode("utf-8")
+
+    def encoded(self, *, position: int, previous: str) -> bytes:
+        """The canonical encoding (see the module's docstring) at a place in the chain."""
+        document = self._document(position=position, previous=previous)
+        return _canonical_json(document).encode("utf-8")
+
+    def encoded_around(self, keys: Sequence[str]) -> list[str]:
+        """The canonical encoding as text, cut around the values of `keys` (in the order they
+        come in the encoding, which is sorted): len(keys) + 1 pieces, between which the JSON of
+        each key's value goes. Posting on PostgreSQL hashes in the database, where the number,
+        the place in the chain and the voucher's id are taken."""
+        document = self._document(position=None, previous=None)
+        if list(keys) != sorted(keys) or not set(keys) <= document.keys():
+            raise ValueError(f"not keys of the encoding in its order: {keys}")
+        document.update(dict.fromkeys(keys))
+        rest = _canonical_json(document)
+        pieces = []
+        for key in keys:
+            # `"key":null` is the member itself: inside a JSON string every quote is escaped.
+            before, found, rest = rest.partition(f'"{key}":null')
+            assert found, key
+            pieces.append(f'{before}"{key}":')
+        return [*pieces, rest]
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def chain_hash(content: ChainContent, *, position: int, previous: str) -> str:

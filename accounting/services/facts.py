@@ -6,6 +6,7 @@ ORM costs several times what the database takes to answer them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -100,6 +101,11 @@ def _period_of(row: tuple) -> AccountingPeriod:
     return period
 
 
+# Kept by the database on PostgreSQL (migration 0011): a number that moves on whenever an
+# organization's accounts, fiscal years or periods change.
+FACTS_VERSION_TABLE = "accounting_posting_facts_version"
+
+
 @lru_cache(maxsize=128)
 def _entry_facts_sql(count: int) -> str:
     account = connection.ops.quote_name(Account._meta.db_table)
@@ -108,12 +114,43 @@ def _entry_facts_sql(count: int) -> str:
     period = _period_select(
         "1 AS found, " + ", ".join(f"{c} AS {a}" for c, a in zip(columns, aliases, strict=True))
     )
-    # One row per account named (or one row without an account), each carrying the period.
+    if connection.vendor == "postgresql":
+        version = "v.version"
+        versions = f" LEFT JOIN {FACTS_VERSION_TABLE} v ON v.organization_id = %s"
+    else:
+        version, versions = "NULL", " LEFT JOIN (SELECT %s AS organization_id) v ON 1 = 0"
+    # One row per account named (or one row without an account), each carrying the period and
+    # the version of the facts read.
     return (
-        f"SELECT pp.found, {_account_columns()}, {', '.join(f'pp.{a}' for a in aliases)}"
-        f" FROM (SELECT 1 AS one) anchor LEFT JOIN ({period}) pp ON 1 = 1"
-        f" LEFT JOIN {account} a ON {_accounts_named(count)}"
+        f"SELECT pp.found, {_account_columns()}, {', '.join(f'pp.{a}' for a in aliases)},"
+        f" {version} FROM (SELECT 1 AS one) anchor{versions}"
+        f" LEFT JOIN ({period}) pp ON 1 = 1 LEFT JOIN {account} a ON {_accounts_named(count)}"
     )
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    """What checking a new voucher reads: the facts of the accounts its lines name, the period
+    its date falls in, and (PostgreSQL) the version of the organization's facts they are."""
+
+    accounts: dict[int, AccountFacts]
+    period: AccountingPeriod | None
+    version: int | None
+    remembered: bool = False  # as this process read them for an earlier voucher
+
+
+def entry_facts_read(*, organization: Organization, account_ids: set[int], on: date) -> EntryFacts:
+    """The entry facts, read in one query, and remembered in this process (see
+    `entry_facts_remembered`)."""
+    ids = sorted(account_ids)
+    with statement_cursor() as cursor:
+        cursor.execute(_entry_facts_sql(len(ids)), [organization.pk, organization.pk, on, on, *ids])
+        rows = cursor.fetchall()
+    accounts = {row[1]: _account_facts(row[1:6]) for row in rows if row[1] is not None}
+    first = rows[0]
+    facts = EntryFacts(accounts, _period_of(first[6:-1]) if first[0] else None, first[-1])
+    _remember(organization.pk, facts)
+    return facts
 
 
 def entry_facts_for(
@@ -121,12 +158,60 @@ def entry_facts_for(
 ) -> tuple[dict[int, AccountFacts], AccountingPeriod | None]:
     """What checking a new voucher needs to read, in one query: the facts of every account its
     lines name, and the accounting period its date falls in."""
-    ids = sorted(account_ids)
-    with statement_cursor() as cursor:
-        cursor.execute(_entry_facts_sql(len(ids)), [organization.pk, on, on, *ids])
-        rows = cursor.fetchall()
-    accounts = {row[1]: _account_facts(row[1:6]) for row in rows if row[1] is not None}
-    return accounts, _period_of(rows[0][6:]) if rows[0][0] else None
+    facts = entry_facts_read(organization=organization, account_ids=account_ids, on=on)
+    return facts.accounts, facts.period
+
+
+# ---------------------------------------------------------------- facts this process has read
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    version: int
+    accounts: dict[int, AccountFacts]
+    periods: tuple[AccountingPeriod, ...]
+
+
+# Per organization, what this process read last, as of one version. Only a write that names the
+# version may rely on it: PostgreSQL's posting statement writes nothing if the version moved on.
+_remembered: dict[int, _Remembered] = {}
+MAX_ORGANIZATIONS_REMEMBERED = 256
+
+
+def _remember(organization_id: int, facts: EntryFacts) -> None:
+    if facts.version is None:
+        return
+    known = _remembered.get(organization_id)
+    accounts, periods = dict(facts.accounts), () if facts.period is None else (facts.period,)
+    if known is not None and known.version == facts.version:
+        accounts = {**known.accounts, **accounts}
+        periods = (*periods, *(p for p in known.periods if p.pk not in {q.pk for q in periods}))
+    if known is None and len(_remembered) >= MAX_ORGANIZATIONS_REMEMBERED:
+        _remembered.pop(next(iter(_remembered)), None)
+    _remembered[organization_id] = _Remembered(facts.version, accounts, periods)
+
+
+def entry_facts_forget(organization_id: int) -> None:
+    """Drops what this process remembers of an organization's facts."""
+    _remembered.pop(organization_id, None)
+
+
+def entry_facts_remembered(
+    *, organization: Organization, account_ids: set[int], on: date
+) -> EntryFacts:
+    """The entry facts as this process last read them, when it has read every account named and
+    the period of the date, with the version they were read at; otherwise read now.
+
+    Only for a check whose write confirms the version (`posting_postgres`): facts remembered are
+    the database's as of that version, and may since have changed.
+    """
+    known = _remembered.get(organization.pk)
+    if known is not None and account_ids <= known.accounts.keys():
+        for period in known.periods:
+            if period.start_date <= on <= period.end_date:
+                accounts = {i: known.accounts[i] for i in account_ids}
+                return EntryFacts(accounts, period, known.version, remembered=True)
+    return entry_facts_read(organization=organization, account_ids=account_ids, on=on)
 
 
 @cache

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from string import Formatter
 
 from django.db import IntegrityError, connection, transaction
 
@@ -68,3 +71,57 @@ def number_take(*, voucher_type: VoucherType, fiscal_year: FiscalYear) -> tuple[
         assert value is not None
     number = voucher_type.format_number(fiscal_year_code=fiscal_year.code, sequence=value)
     return value, number
+
+
+@dataclass(frozen=True)
+class NumberParts:
+    """A series' numbers as the text around a zero-padded sequence: prefix, digits, suffix."""
+
+    prefix: str
+    width: int
+    suffix: str
+
+    def format(self, sequence: int) -> str:
+        digits = f"{sequence:0{self.width}d}" if self.width else str(sequence)
+        return f"{self.prefix}{digits}{self.suffix}"
+
+
+# The sequence's format specs that are plain digits, zero-padded or not: "", "d", "05d", "05".
+_PLAIN_DIGITS = re.compile(r"(?:0(?P<width>\d+))?d?")
+
+
+@lru_cache(maxsize=256)
+def number_parts(pattern: str, fiscal_year_code: str) -> NumberParts | None:
+    """A series' numbers as `NumberParts`, when its pattern puts `{seq}` once as plain or
+    zero-padded digits (`PV-{fy}-{seq:05d}`), so that the database can write the number where
+    it takes the sequence; None for any other pattern."""
+    formatter = Formatter()
+    before: list[str] = []
+    after: list[str] = []
+    width: int | None = None
+    try:
+        for literal, field, spec, conversion in formatter.parse(pattern):
+            (before if width is None else after).append(literal)
+            if field is None:
+                continue
+            if field == "seq":
+                plain = _PLAIN_DIGITS.fullmatch(spec or "")
+                if width is not None or conversion or plain is None:
+                    return None
+                width = int(plain.group("width") or 0)
+            elif field == "fy" and "{" not in (spec or ""):
+                value = formatter.convert_field(fiscal_year_code, conversion)
+                (before if width is None else after).append(
+                    formatter.format_field(value, spec or "")
+                )
+            else:
+                return None
+    except (ValueError, TypeError):
+        return None
+    if width is None:
+        return None
+    parts = NumberParts(prefix="".join(before), width=width, suffix="".join(after))
+    for sample in (1, 42, 123_456_789):
+        if parts.format(sample) != pattern.format(fy=fiscal_year_code, seq=sample):
+            return None
+    return parts

@@ -6,15 +6,17 @@ and runs in one transaction, so a refusal or a failure leaves the database exact
 
 from __future__ import annotations
 
-from datetime import date
-from functools import cache
+from collections.abc import Sequence
+from datetime import date, datetime
+from functools import cache, partial
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounting.models import (
-    AccountingPeriod,
     EntryChannel,
+    FiscalYear,
     LedgerEntry,
     Organization,
     Voucher,
@@ -36,11 +38,17 @@ from accounting.services.checks import (
     status_problems,
 )
 from accounting.services.drafts import draft_line_problems, voucher_lines_create
-from accounting.services.facts import entry_facts_for, period_for, stored_line_facts
+from accounting.services.facts import (
+    EntryFacts,
+    entry_facts_read,
+    entry_facts_remembered,
+    period_for,
+    stored_line_facts,
+)
 from accounting.services.history import history_user, voucher_save_with_history
 from accounting.services.inputs import LineInput, User, VoucherInput
 from accounting.services.numbering import number_take
-from accounting.services.posting_postgres import fits_two_statements, voucher_write_posted
+from accounting.services.posting_postgres import one_statement_parts, voucher_write_posted
 
 
 @cache
@@ -144,14 +152,21 @@ def voucher_post(*, voucher: Voucher, user: User) -> Voucher:
 
 
 def _new_voucher_problems(
-    *, organization: Organization, voucher_input: VoucherInput, reversing: bool = False
-) -> tuple[list[Problem], AccountingPeriod | None]:
-    """Every rule a new voucher breaks, each once, and the period its date falls in."""
-    facts, period = entry_facts_for(
+    *,
+    organization: Organization,
+    voucher_input: VoucherInput,
+    reversing: bool = False,
+    remembered: bool = False,
+) -> tuple[list[Problem], EntryFacts]:
+    """Every rule a new voucher breaks, each once, and the facts it was checked against: read
+    now, or (`remembered`) as this process last read them, for a write that confirms them."""
+    facts_of = entry_facts_remembered if remembered else entry_facts_read
+    entry_facts = facts_of(
         organization=organization,
         account_ids={line.account_id for line in voucher_input.lines if line.account_id},
         on=voucher_input.date,
     )
+    facts, period = entry_facts.accounts, entry_facts.period
     problems = draft_line_problems(
         organization=organization, voucher_input=voucher_input, account_facts=facts
     )[0]
@@ -174,7 +189,7 @@ def _new_voucher_problems(
     # A reversal undoes a voucher that was posted (and approved, where its type asks for it).
     if voucher_input.voucher_type.requires_approval and not reversing:
         problems.append(Problem("needs approval before it can be posted", rule="approval"))
-    return problems, period
+    return problems, entry_facts
 
 
 def voucher_create_posted(
@@ -187,59 +202,118 @@ def voucher_create_posted(
 ) -> Voucher:
     """Creates and posts a voucher in one transaction: the path imports and bulk entry take.
 
-    Everything is checked before the transaction opens; inside it the counter is locked, and
-    last the organization's chain head. Queries: read the accounts, find the period, BEGIN,
-    take the number, insert the voucher and its history row, the lines and theirs, the ledger
-    entries (reading back what was written), take the chain head, move it, store the voucher's
-    link, COMMIT: the same for any number of lines (one more read when the voucher names
-    parties). On PostgreSQL the writes are two statements (`posting_postgres`): the counter
-    and the chain head taken in one, everything else written in the other.
+    Everything is checked before anything is written; then the counter is locked, and last
+    the organization's chain head. Queries: read the accounts, find the period, BEGIN, take the
+    number, insert the voucher and its history row, the lines and theirs, the ledger entries
+    (reading back what was written), take the chain head, move it, store the voucher's link,
+    COMMIT: the same for any number of lines (one more read when the voucher names parties).
+    On PostgreSQL (`posting_postgres`) the checks read their facts in one query and the write
+    is one statement, its own transaction: two round trips in all.
     """
     label = f"New {voucher_input.voucher_type.code} voucher dated {voucher_input.date.isoformat()}"
-    problems, period = _new_voucher_problems(
-        organization=organization, voucher_input=voucher_input, reversing=reversal_of is not None
-    )
-    if problems:
-        raise VoucherRejected(label, problems)
-    assert period is not None
-    poster = history_user(user)
-    two_statements = connection.vendor == "postgresql" and fits_two_statements(voucher_input.lines)
-    with transaction.atomic():
-        now = timezone.now()
-        voucher = Voucher(
+    # On PostgreSQL the checks may use the facts this process read for an earlier voucher: the
+    # write confirms they are still the database's, else they are read and checked again.
+    remembered = connection.vendor == "postgresql"
+    for _attempt in range(3):
+        problems, facts = _new_voucher_problems(
             organization=organization,
-            voucher_type=voucher_input.voucher_type,
-            fiscal_year=period.fiscal_year,
-            date=voucher_input.date,
-            reference=voucher_input.reference,
-            narration=voucher_input.narration,
-            party_id=voucher_input.party_id,
-            data=voucher_input.data,
-            status=VoucherStatus.POSTED,
-            entry_channel=voucher_input.entry_channel,
-            config_version=voucher_input.config_version,
-            config_hash=voucher_input.config_hash,
-            created_by=poster,
-            changed_by=poster,
-            submission_key=submission_key,
-            posted_by=poster,
-            posted_at=now,
+            voucher_input=voucher_input,
+            reversing=reversal_of is not None,
+            remembered=remembered,
+        )
+        if problems and facts.remembered:
+            remembered = False  # refused by facts that may have changed: read them again
+            continue
+        if problems:
+            raise VoucherRejected(label, problems)
+        assert facts.period is not None
+        fiscal_year = facts.period.fiscal_year
+        now = timezone.now()
+        voucher = _new_posted_voucher(
+            organization=organization,
+            voucher_input=voucher_input,
+            fiscal_year=fiscal_year,
+            poster=history_user(user),
+            when=now,
             reversal_of=reversal_of,
+            submission_key=submission_key,
         )
-        if two_statements:
-            voucher_write_posted(
-                voucher=voucher,
-                fiscal_year=period.fiscal_year,
-                lines=voucher_input.lines,
-                user=user,
-                when=now,
+        number = one_statement_parts(
+            voucher=voucher, fiscal_year=fiscal_year, lines=voucher_input.lines
+        )
+        if number is None:
+            return _voucher_write_statement_per_table(
+                voucher, fiscal_year=fiscal_year, lines=voucher_input.lines, user=user, when=now
             )
-            return voucher
-        voucher.sequence, voucher.number = number_take(
-            voucher_type=voucher_input.voucher_type, fiscal_year=period.fiscal_year
+        write = partial(
+            voucher_write_posted,
+            voucher=voucher,
+            number=number,
+            lines=voucher_input.lines,
+            user=user,
+            when=now,
+            facts_version=facts.version,
         )
-        voucher_save_with_history(voucher, user=user, when=now)
-        voucher_lines_create(voucher, voucher_input.lines, user=user, when=now)
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint: a refusal leaves the caller's work as it was
+                written = write()
+        else:
+            written = write()  # one statement, its own transaction
+        if written:
+            return voucher
+        remembered = False  # the facts changed since they were read: read them again
+    raise RuntimeError(f"{organization}: the accounts or periods kept changing under posting")
+
+
+def _new_posted_voucher(
+    *,
+    organization: Organization,
+    voucher_input: VoucherInput,
+    fiscal_year: FiscalYear,
+    poster: Any,
+    when: datetime,
+    reversal_of: Voucher | None,
+    submission_key: str | None,
+) -> Voucher:
+    """A checked new voucher built as posted, not yet numbered, chained or saved."""
+    return Voucher(
+        organization=organization,
+        voucher_type=voucher_input.voucher_type,
+        fiscal_year=fiscal_year,
+        date=voucher_input.date,
+        reference=voucher_input.reference,
+        narration=voucher_input.narration,
+        party_id=voucher_input.party_id,
+        data=voucher_input.data,
+        status=VoucherStatus.POSTED,
+        entry_channel=voucher_input.entry_channel,
+        config_version=voucher_input.config_version,
+        config_hash=voucher_input.config_hash,
+        created_by=poster,
+        changed_by=poster,
+        submission_key=submission_key,
+        posted_by=poster,
+        posted_at=when,
+        reversal_of=reversal_of,
+    )
+
+
+def _voucher_write_statement_per_table(
+    voucher: Voucher,
+    *,
+    fiscal_year: FiscalYear,
+    lines: Sequence[LineInput],
+    user: User,
+    when: datetime,
+) -> Voucher:
+    """Numbers, writes and chains a checked new voucher statement by statement, in one
+    transaction (SQLite, and series whose numbers the database cannot write)."""
+    with transaction.atomic():
+        voucher.sequence, voucher.number = number_take(
+            voucher_type=voucher.voucher_type, fiscal_year=fiscal_year
+        )
+        voucher_save_with_history(voucher, user=user, when=when)
+        voucher_lines_create(voucher, lines, user=user, when=when)
         ledger_rows = _ledger_entries_create(voucher)
         chain_append(voucher=voucher, lines=ledger_rows)
         chain_link_save(voucher)

@@ -9,13 +9,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, DataError, connection, transaction
 
 from accounting.models import CHAIN_GENESIS, LedgerChainHead, LedgerEntry, Voucher
-from accounting.services import chain, posting, posting_postgres
+from accounting.services import chain, posting
 from accounting.services.chain import ChainContent, ChainLine, chain_hash, ledger_rows_in_order
 from accounting.services.drafts import voucher_approve, voucher_draft_create, voucher_submit
 from accounting.services.posting import voucher_create_posted, voucher_post, voucher_reverse
+from tests.accounting.faults import posting_statement_fails_at_its_end
 from tests.factories import OrganizationFactory, post
 
 
@@ -75,6 +76,17 @@ def test_the_encoding_is_sorted_json_without_whitespace_with_fixed_amounts_and_t
     assert chain_hash(CONTENT, position=1, previous=CHAIN_GENESIS) == (
         hashlib.sha256(ENCODED.encode("utf-8")).hexdigest()
     )
+
+
+def test_the_encoding_cut_around_the_values_the_database_takes_joins_back_whole():
+    pieces = CONTENT.encoded_around(("number", "position", "previous", "voucher"))
+    values = ['"PV-2026-00001"', "1", f'"{CHAIN_GENESIS}"', "7"]
+    joined = pieces[0] + "".join(
+        value + piece for value, piece in zip(values, pieces[1:], strict=True)
+    )
+    assert joined == ENCODED
+    with pytest.raises(ValueError, match="not keys of the encoding"):
+        CONTENT.encoded_around(("position", "number"))
 
 
 def test_times_are_written_in_utc_whatever_zone_they_come_in():
@@ -198,11 +210,11 @@ def test_a_posting_that_fails_after_taking_its_place_gives_the_place_back(books,
     def fail(voucher):
         raise RuntimeError("lost connection")
 
-    # After the head is taken: storing the link (statement by statement), or hashing between
-    # taking the place and writing (PostgreSQL's two statements).
+    # After the head is taken: storing the link (statement by statement), or the end of
+    # PostgreSQL's one statement.
     monkeypatch.setattr(posting, "chain_link_save", fail)
-    monkeypatch.setattr(posting_postgres, "chain_hash", lambda *args, **kwargs: fail(None))
-    with pytest.raises(RuntimeError):
+    posting_statement_fails_at_its_end(monkeypatch)
+    with pytest.raises((RuntimeError, DataError)):
         post(books, ("5200", "2.00", ""), ("1120", "", "2.00"))
     monkeypatch.undo()
 

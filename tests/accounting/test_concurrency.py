@@ -12,6 +12,7 @@ from collections.abc import Callable
 from queue import Empty, Queue
 
 import pytest
+from django.db import transaction
 
 from accounting.models import (
     CHAIN_GENESIS,
@@ -22,7 +23,7 @@ from accounting.models import (
     VoucherStatus,
     VoucherType,
 )
-from accounting.services import posting, posting_postgres
+from accounting.services import posting
 from accounting.services.checks import VoucherRejected
 from accounting.services.drafts import voucher_draft_create
 from accounting.services.posting import voucher_create_posted, voucher_post
@@ -209,39 +210,29 @@ def test_posters_of_every_series_of_an_organization_take_consecutive_places_in_i
     assert ledger_verify(organization=books.organization).ok
 
 
-def test_a_poster_waits_while_another_holds_the_chain_head(books, monkeypatch):
+def test_a_poster_waits_while_another_holds_the_chain_head(books):
     holding, release, b_done = threading.Event(), threading.Event(), threading.Event()
-    store_link = posting.chain_link_save
     posted: dict[str, Voucher] = {}
-
-    def store_slowly(voucher):
-        if voucher.voucher_type.code == "JV":  # A: holds the head until released
-            holding.set()
-            release.wait(timeout=10)
-        store_link(voucher)
-
-    hash_link = posting_postgres.chain_hash
-    journal = VoucherType.objects.get(organization=books.organization, code="JV")
-
-    def hash_slowly(content, **kwargs):
-        if content.voucher_type_id == journal.pk:  # the same, between PostgreSQL's statements
-            holding.set()
-            release.wait(timeout=10)
-        return hash_link(content, **kwargs)
-
-    monkeypatch.setattr(posting, "chain_link_save", store_slowly)
-    monkeypatch.setattr(posting_postgres, "chain_hash", hash_slowly)
 
     def work(i: int) -> None:
         code = "JV" if i == 0 else "PV"  # two series: no shared counter
-        if i == 1:
-            holding.wait(timeout=10)
+        if i == 0:  # A: posts inside a transaction it keeps open, holding the chain head
+            with transaction.atomic():
+                posted[code] = voucher_create_posted(
+                    organization=books.organization,
+                    voucher_input=books.entry(
+                        ("5200", "1.00", ""), ("1120", "", "1.00"), type_code=code
+                    ),
+                )
+                holding.set()
+                release.wait(timeout=10)
+            return
+        holding.wait(timeout=10)
         posted[code] = voucher_create_posted(
             organization=books.organization,
             voucher_input=books.entry(("5200", "1.00", ""), ("1120", "", "1.00"), type_code=code),
         )
-        if i == 1:
-            b_done.set()
+        b_done.set()
 
     waited: list[bool] = []
 

@@ -248,6 +248,13 @@ def test_the_guards_are_installed(db):
             ("accounting_ledgerentry", "accounting_ledger_balance_due_update", "A"),
             ("accounting_ledgerentry", "accounting_ledger_balance_due_delete", "A"),
             ("accounting_ledger_balance_due", "accounting_ledger_balanced", "A"),
+            # What posting checks moves the organization's facts version on (migration 0011).
+            ("accounting_account", "accounting_posting_facts_account", "A"),
+            ("accounting_account", "accounting_posting_facts_account_truncated", "A"),
+            ("accounting_fiscalyear", "accounting_posting_facts_fiscal_year", "A"),
+            ("accounting_fiscalyear", "accounting_posting_facts_fiscal_year_truncated", "A"),
+            ("accounting_accountingperiod", "accounting_posting_facts_period", "A"),
+            ("accounting_accountingperiod", "accounting_posting_facts_period_truncated", "A"),
         }
     assert triggers == guards
 

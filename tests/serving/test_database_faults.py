@@ -50,7 +50,9 @@ class FailingCommit:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failure_at_the_commit_itself_says_the_outcome_is_unknown(client, books):
+def test_a_failure_at_the_commit_itself_says_the_outcome_is_unknown(client, books, monkeypatch):
+    # The statement-per-table way, which ends with a COMMIT on every database.
+    monkeypatch.setattr(posting, "one_statement_parts", lambda **kwargs: None)
     sign_in(client, books)
     client.get(post_new_url("JV"))  # the connection is open
     real = connection.connection
@@ -64,6 +66,32 @@ def test_a_failure_at_the_commit_itself_says_the_outcome_is_unknown(client, book
     body = response.content.decode()
     assert "may or may not have been posted" in body
     assert 'data-posted="unknown"' in body
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_lost_under_the_one_posting_statement_says_the_outcome_is_unknown(
+    client, books
+):
+    """On PostgreSQL a new voucher is posted by one statement that is its own transaction: once
+    it is sent, a lost connection cannot tell whether the server committed it."""
+    sign_in(client, books)
+
+    def committed_then_lost(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith("WITH facts AS"):
+            connection.connection.close()  # the server committed; the answer never arrives
+            raise OperationalError("server closed the connection unexpectedly")
+        return result
+
+    with connection.execute_wrapper(committed_then_lost):
+        response = client.post(post_new_url("JV"), form_data("JV", {}, LINES, "post"))
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "may or may not have been posted" in body
+    assert 'data-posted="unknown"' in body
+    connection.close()
+    assert Voucher.objects.filter(status="posted").count() == 1  # and indeed it was
 
 
 def wsgi_get(path: str) -> tuple[str, bytes]:
