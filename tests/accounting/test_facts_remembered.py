@@ -126,3 +126,15 @@ def test_a_period_reopened_after_a_refusal_accepts_the_next_voucher(books):
     # Refused by the facts remembered, so read again before refusing: open, and written.
     assert kinds == ["SELECT", "SAVEPOINT", "WITH", "RELEASE"]
     assert Voucher.objects.get().number == "JV-2026-00001"
+
+
+def test_a_series_posted_statement_by_statement_checks_against_facts_read_afresh(books):
+    post(books)  # the facts are remembered
+    journal = books.types["JV"]
+    journal.numbering_pattern = "JV {seq:>6}"  # not one the database writes
+    journal.save()
+    period = AccountingPeriod.objects.get(fiscal_year=books.fiscal_year, number=3)
+    period_set_closed(period=period, closed=True)
+    with pytest.raises(VoucherRejected, match="closed period"):
+        post(books, "2.00")
+    assert Voucher.objects.count() == 1
