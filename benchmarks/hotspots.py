@@ -6,8 +6,8 @@ which keeps the hash chain in order. Concurrent posters of one series queue on b
 one organization in different series queue on the chain head only; posters of different
 organizations share neither. Each case runs N processes (one database connection each) posting
 2-line vouchers through `voucher_create_posted` for a fixed time, and reports vouchers per
-second and the p95 of the lock wait: the time of the statement that takes the two rows, less
-its median time with a single poster. Afterwards every organization's chain is verified and
+second and the p95 of the lock wait: the time of the statement that takes the two rows (and
+writes the voucher), less its median time with a single poster. Afterwards every organization's chain is verified and
 every series checked gapless; the run fails otherwise. PostgreSQL only (SQLite lets one writer
 in at a time).
 """
