@@ -51,10 +51,10 @@ def draft_line_problems(
     problems: list[Problem] = []
     if voucher_input.voucher_type.organization_id != organization.pk:
         problems.append(Problem("voucher type belongs to another organization", rule="type"))
-    if account_facts is None:
-        ids = {line.account_id for line in voucher_input.lines if line.account_id}
-        account_facts = account_facts_for(organization=organization, account_ids=ids)
     facts = account_facts
+    if facts is None:
+        ids = {line.account_id for line in voucher_input.lines if line.account_id}
+        facts = account_facts_for(organization=organization, account_ids=ids)
     party_ids = {line.party_id for line in voucher_input.lines if line.party_id}
     if voucher_input.party_id:
         party_ids.add(voucher_input.party_id)
@@ -126,14 +126,14 @@ def lines_insert_sql(rows: int) -> str:
     )
 
 
-def lines_insert_values(voucher: Voucher, lines: Sequence[LineInput]) -> list[Any]:
-    """The parameters of the lines' INSERT, row after row in the order of `LINE_FIELDS`."""
+def line_values(lines: Sequence[LineInput]) -> list[tuple[Any, ...]]:
+    """Each line's values for the columns of `LINE_FIELDS` after the voucher's, numbered from 1
+    in the order given: the amounts as the exact Decimals they are, the JSON prepared by its
+    field."""
     data_field = VoucherLine._meta.get_field("data")
     assert isinstance(data_field, Field)
-    params: list[Any] = []
-    for number, line in enumerate(lines, start=1):
-        params += (
-            voucher.pk,
+    return [
+        (
             number,
             line.account_id,
             line.debit,
@@ -142,7 +142,13 @@ def lines_insert_values(voucher: Voucher, lines: Sequence[LineInput]) -> list[An
             line.party_id,
             data_field.get_db_prep_save(line.data, connection),
         )
-    return params
+        for number, line in enumerate(lines, start=1)
+    ]
+
+
+def lines_insert_values(voucher: Voucher, lines: Sequence[LineInput]) -> list[Any]:
+    """The parameters of the lines' INSERT, row after row in the order of `LINE_FIELDS`."""
+    return [value for row in line_values(lines) for value in (voucher.pk, *row)]
 
 
 def _lines_insert(voucher: Voucher, lines: Sequence[LineInput]) -> None:

@@ -140,7 +140,8 @@ class EntryFacts:
 
 
 def entry_facts_read(*, organization: Organization, account_ids: set[int], on: date) -> EntryFacts:
-    """The entry facts, read in one query, and remembered in this process (see
+    """What checking a new voucher needs to read, in one query: the facts of every account its
+    lines name and the accounting period its date falls in; remembered in this process (see
     `entry_facts_remembered`)."""
     ids = sorted(account_ids)
     with statement_cursor() as cursor:
@@ -151,15 +152,6 @@ def entry_facts_read(*, organization: Organization, account_ids: set[int], on: d
     facts = EntryFacts(accounts, _period_of(first[6:-1]) if first[0] else None, first[-1])
     _remember(organization.pk, facts)
     return facts
-
-
-def entry_facts_for(
-    *, organization: Organization, account_ids: set[int], on: date
-) -> tuple[dict[int, AccountFacts], AccountingPeriod | None]:
-    """What checking a new voucher needs to read, in one query: the facts of every account its
-    lines name, and the accounting period its date falls in."""
-    facts = entry_facts_read(organization=organization, account_ids=account_ids, on=on)
-    return facts.accounts, facts.period
 
 
 # ---------------------------------------------------------------- facts this process has read

@@ -203,7 +203,7 @@ def voucher_create_posted(
     """Creates and posts a voucher in one transaction: the path imports and bulk entry take.
 
     Everything is checked before anything is written; then the counter is locked, and last
-    the organization's chain head. Queries: read the accounts, find the period, BEGIN, take the
+    the organization's chain head. Queries: read the accounts and the period, BEGIN, take the
     number, insert the voucher and its history row, the lines and theirs, the ledger entries
     (reading back what was written), take the chain head, move it, store the voucher's link,
     COMMIT: the same for any number of lines (one more read when the voucher names parties).

@@ -58,7 +58,7 @@ from accounting.models import (
     VoucherSequence,
 )
 from accounting.services.chain import ChainContent, ChainLine
-from accounting.services.drafts import LINE_FIELDS
+from accounting.services.drafts import LINE_FIELDS, line_values
 from accounting.services.facts import FACTS_VERSION_TABLE
 from accounting.services.history import (
     column_of,
@@ -105,12 +105,6 @@ def _quote(name: str) -> str:
 @cache
 def _voucher_columns() -> tuple[Any, ...]:
     return tuple(Voucher._meta.local_concrete_fields)
-
-
-@cache
-def _voucher_given_columns() -> tuple[Any, ...]:
-    """The voucher's columns that come as parameters, in the statement's order."""
-    return tuple(f for f in _voucher_columns() if f.column not in _TAKEN_COLUMNS)
 
 
 def _cast(field: Field) -> str:
@@ -247,7 +241,6 @@ def voucher_write_posted(
     `facts_version` is the version of the facts the voucher was checked against (None: read
     in this call, not remembered). Returns False, having written nothing, if the organization's
     facts have changed since: the voucher must be checked again."""
-    voucher.number = ""  # the database writes it
     # The hash's text around what the database takes: the number's digits (the number goes
     # between quotes, after its prefix and before its suffix), the place, the previous hash
     # (between quotes) and the voucher's id.
@@ -262,28 +255,18 @@ def voucher_write_posted(
         rest,
     ]
     db = transaction.get_connection()
-    # What Model.save() sends for a new row: each field's pre_save (the creation and update
-    # times) prepared for the database.
-    voucher_values = [
-        field.get_db_prep_save(field.pre_save(voucher, True), db)
-        for field in _voucher_given_columns()
-    ]
+    # The voucher's values in its columns' order: what Model.save() sends for a new row (each
+    # field's pre_save, e.g. the creation time, prepared for the database), the number's
+    # prefix and suffix where the number goes, nothing for what the statement takes.
+    voucher_values: list[Any] = []
+    for field in _voucher_columns():
+        if field.column == "number":
+            voucher_values += (number.prefix, number.suffix)
+        elif field.column not in _TAKEN_COLUMNS:
+            voucher_values.append(field.get_db_prep_save(field.pre_save(voucher, True), db))
     organization_id = voucher.organization_id
     with_history = history_enabled()
     stamp = history_stamp(user=user, when=when) if with_history else []
-    data_field = VoucherLine._meta.get_field("data")
-    assert isinstance(data_field, Field)
-    line_values: list[Any] = []
-    for order, line in enumerate(lines, start=1):
-        line_values += (
-            order,
-            line.account_id,
-            line.debit,
-            line.credit,
-            line.description,
-            line.party_id,
-            data_field.get_db_prep_save(line.data, db),
-        )
     params = [
         facts_version,
         organization_id,
@@ -296,11 +279,9 @@ def voucher_write_posted(
         organization_id,
         Voucher._meta.db_table,
         *hash_pieces,
-        # The voucher's values, in its columns' order: the number's prefix and suffix where
-        # the number goes.
-        *_with_number(voucher_values, number),
+        *voucher_values,
         *stamp,
-        *line_values,
+        *(value for row in line_values(lines) for value in row),
         *stamp,
         organization_id,
         voucher.date,
@@ -347,15 +328,3 @@ def voucher_write_posted(
     voucher._state.db = db.alias
     voucher._stored_status = voucher.status  # type: ignore[attr-defined]
     return True
-
-
-def _with_number(values: list[Any], number: NumberParts) -> list[Any]:
-    """The voucher's parameters with the number's prefix and suffix put where its column is."""
-    given = iter(values)
-    out: list[Any] = []
-    for field in _voucher_columns():
-        if field.column == "number":
-            out += (number.prefix, number.suffix)
-        elif field.column not in _TAKEN_COLUMNS:
-            out.append(next(given))
-    return out
